@@ -1,0 +1,83 @@
+"""Test wiring: Sybil over the pages, the device under test, the offline guard, the data root.
+
+It sits at the repository root, outside docs/, so MkDocs never publishes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from tools.data import fill_from_mirror
+from tools.offline import block
+from tools.sybil_pages import make_sybil
+from tools.verification import write_record
+
+ROOT = Path(__file__).resolve().parent
+
+pytest_collect_file = make_sybil().pytest()
+
+_outcomes: dict[str, Counter] = defaultdict(Counter)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--device",
+        choices=["cpu", "cuda"],
+        default="cpu",
+        help="cpu (default) hides any GPU; cuda requires one and requires that it is used.",
+    )
+    parser.addoption(
+        "--record-verification",
+        action="store_true",
+        help="write what each page's blocks did to .cache/verification/ for the site build.",
+    )
+
+
+def pytest_configure(config):
+    device = config.getoption("--device")
+    if device == "cpu":
+        # Hide any GPU before torch initialises CUDA: the CPU run is a CPU run everywhere.
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise pytest.UsageError(
+            "--device cuda was given but torch.cuda.is_available() is False on this machine: "
+            "run it on a GPU runner, or drop --device cuda to test on the CPU."
+        )
+    os.chdir(ROOT)  # pages use paths relative to the repository root, as `root="data"`
+    block()
+    fill_from_mirror()
+
+
+def pytest_runtest_logreport(report):
+    page = report.location[0]
+    if not page.startswith("docs/"):
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        _outcomes[page.removeprefix("docs/")][report.outcome] += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if session.config.option.collectonly or hasattr(session.config, "workerinput"):
+        return
+    device = session.config.getoption("--device")
+    import torch
+
+    if device == "cuda":
+        if torch.cuda.max_memory_allocated() == 0:
+            session.config.get_terminal_writer().line(
+                "--device cuda: no tensor was ever allocated on the GPU during this run, "
+                "so nothing was tested on CUDA.",
+                red=True,
+            )
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        name = torch.cuda.get_device_name()
+    else:
+        name = "CPU"
+    if session.config.getoption("--record-verification"):
+        write_record(device, name, _outcomes)

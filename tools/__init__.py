@@ -1,0 +1,1 @@
+"""Build and test machinery of the site (not shown to readers)."""
