@@ -1,0 +1,294 @@
+"""Saving and loading: state_dict, eval(), strict loading, map_location, checkpoints."""
+
+# --8<-- [start:tempdir]
+import tempfile
+from pathlib import Path
+
+tmp = tempfile.TemporaryDirectory()  # deleted with tmp.cleanup() at the end of the page
+tmpdir = Path(tmp.name)
+# --8<-- [end:tempdir]
+
+# --8<-- [start:model]
+import torch
+from torch import nn
+
+
+class Network(nn.Module):
+    """A fully connected classifier with any number of hidden layers and dropout."""
+
+    def __init__(self, input_size, output_size, hidden_layers, drop_p=0.5):
+        super().__init__()
+        sizes = [input_size, *hidden_layers]
+        self.hidden_layers = nn.ModuleList(
+            nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+        )
+        self.output = nn.Linear(hidden_layers[-1], output_size)
+        self.dropout = nn.Dropout(p=drop_p)
+
+    def forward(self, x):
+        for layer in self.hidden_layers:
+            x = self.dropout(torch.relu(layer(x)))
+        return self.output(x)
+
+
+torch.manual_seed(0)
+model = Network(784, 10, [256, 128])
+# --8<-- [end:model]
+
+# --8<-- [start:state-dict]
+for name, tensor in model.state_dict().items():
+    print(f"{name:24} {tuple(tensor.shape)}")
+# --8<-- [end:state-dict]
+
+# --8<-- [start:save-load]
+import torch
+
+weights_path = tmpdir / "weights.pt"
+torch.save(model.state_dict(), weights_path)
+
+loaded = Network(784, 10, [256, 128])  # same class, same arguments: the same architecture
+loaded.load_state_dict(torch.load(weights_path))
+
+model.eval()  # inference mode: Dropout off (see the next section)
+loaded.eval()
+x = torch.rand(3, 784)
+with torch.no_grad():
+    print(torch.equal(model(x), loaded(x)))
+# --8<-- [end:save-load]
+
+# --8<-- [start:eval]
+import torch
+
+x = torch.rand(1, 784)
+with torch.no_grad():
+    loaded.train()  # training mode: Dropout zeroes a random half of the activations
+    print("train:", torch.equal(loaded(x), loaded(x)))
+    loaded.eval()  # evaluation mode: Dropout passes everything through
+    print("eval: ", torch.equal(loaded(x), loaded(x)))
+# --8<-- [end:eval]
+
+# --8<-- [start:strict]
+import torch
+
+state = model.state_dict()
+# A state dict from another model: no "output" layer, and a "classifier" layer instead.
+other = {key: value for key, value in state.items() if not key.startswith("output.")}
+other["classifier.weight"] = torch.zeros(2, 128)
+
+target = Network(784, 10, [256, 128])
+try:
+    target.load_state_dict(other)  # strict=True is the default
+except RuntimeError as err:
+    print(err)
+
+result = target.load_state_dict(other, strict=False)
+print(result)
+print(torch.equal(target.hidden_layers[0].weight, model.hidden_layers[0].weight))
+# --8<-- [end:strict]
+
+# --8<-- [start:strict-shapes]
+three_classes = Network(784, 3, [256, 128])
+try:
+    three_classes.load_state_dict(model.state_dict(), strict=False)
+except RuntimeError as err:
+    print(err)
+# --8<-- [end:strict-shapes]
+
+# --8<-- [start:map-location]
+import torch
+
+device = "cuda" if torch.cuda.is_available() else "cpu"
+
+# Load to the CPU, whatever device the tensors were saved from: this runs anywhere.
+state = torch.load(weights_path, map_location="cpu")
+print(state["output.weight"].device)
+
+# Or straight to the device this machine has, then move the model there too.
+state = torch.load(weights_path, map_location=device)
+on_device = Network(784, 10, [256, 128]).to(device)
+on_device.load_state_dict(state)
+print(next(on_device.parameters()).device.type == device)
+# --8<-- [end:map-location]
+
+# --8<-- [start:whole-model-class]
+import importlib
+import sys
+
+# A whole-model file stores the class by reference ("module.ClassName"), not its code.
+# As in a real project, the class lives in a module: here zoo.py, in the temporary directory.
+(tmpdir / "zoo.py").write_text(
+    "from torch import nn\n"
+    "\n"
+    "\n"
+    "class TinyNet(nn.Module):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.fc = nn.Linear(4, 2)\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        return self.fc(x)\n"
+)
+sys.path.insert(0, str(tmpdir))
+zoo = importlib.import_module("zoo")
+# --8<-- [end:whole-model-class]
+
+# --8<-- [start:whole-model-save]
+import pickle
+
+import torch
+
+whole_path = tmpdir / "whole_model.pt"
+torch.save(zoo.TinyNet(), whole_path)  # pickles the module object, class reference included
+
+try:
+    torch.load(whole_path)  # weights_only=True is the default since PyTorch 2.6
+except pickle.UnpicklingError as err:
+    print(err)
+# --8<-- [end:whole-model-save]
+
+# --8<-- [start:whole-model-trusted]
+import torch
+from torch import nn
+
+# Only for a file you trust: allowlist the classes it needs, for this load only ...
+with torch.serialization.safe_globals([zoo.TinyNet, nn.Linear]):
+    print(torch.load(whole_path))
+
+# ... or turn the safety off entirely, which can run any code the file contains.
+print(type(torch.load(whole_path, weights_only=False)).__name__)
+# --8<-- [end:whole-model-trusted]
+
+# --8<-- [start:whole-model-fragile]
+import sys
+
+import torch
+
+# The project moves the class to another module (a refactoring, a new version) ...
+(tmpdir / "zoo.py").rename(tmpdir / "zoo_v2.py")
+del sys.modules["zoo"]
+try:
+    torch.load(whole_path, weights_only=False)  # ... and old whole-model files stop loading
+except ModuleNotFoundError as err:
+    print(err)
+sys.path.remove(str(tmpdir))
+# --8<-- [end:whole-model-fragile]
+
+# --8<-- [start:checkpoint-train]
+import torch
+from torch import nn
+
+
+def train_step(model, optimizer, X, y):
+    model.train()
+    loss = nn.functional.cross_entropy(model(X), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+torch.manual_seed(0)
+X, y = torch.rand(32, 784), torch.randint(0, 10, (32,))
+net = Network(784, 10, [256, 128])
+optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+for epoch in range(3):
+    loss = train_step(net, optimizer, X, y)
+
+checkpoint_path = tmpdir / "checkpoint.pt"
+torch.save(
+    {
+        "epoch": epoch,
+        "model_state_dict": net.state_dict(),
+        "optimizer_state_dict": optimizer.state_dict(),
+        "loss": loss,
+        "rng_state": torch.get_rng_state(),  # Dropout draws random numbers
+    },
+    checkpoint_path,
+)
+print(f"saved after epoch {epoch}, loss {loss:.4f}")
+
+# The run goes on without interruption, to compare with a resumed run below.
+loss_uninterrupted = train_step(net, optimizer, X, y)
+# --8<-- [end:checkpoint-train]
+
+# --8<-- [start:checkpoint-resume]
+import torch
+
+checkpoint = torch.load(checkpoint_path)
+resumed = Network(784, 10, [256, 128])
+resumed_optimizer = torch.optim.Adam(resumed.parameters(), lr=1e-3)
+resumed.load_state_dict(checkpoint["model_state_dict"])
+resumed_optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+torch.set_rng_state(checkpoint["rng_state"])
+start_epoch = checkpoint["epoch"] + 1
+print(f"resuming at epoch {start_epoch}, last loss {checkpoint['loss']:.4f}")
+
+loss_resumed = train_step(resumed, resumed_optimizer, X, y)
+print(loss_resumed == loss_uninterrupted)
+print(all(torch.equal(a, b) for a, b in zip(net.parameters(), resumed.parameters(), strict=True)))
+# --8<-- [end:checkpoint-resume]
+
+# --8<-- [start:checkpoint-fresh-optimizer]
+import torch
+
+# Resuming with the weights only, and a new optimizer: Adam's running averages start over.
+restarted = Network(784, 10, [256, 128])
+restarted.load_state_dict(checkpoint["model_state_dict"])
+torch.set_rng_state(checkpoint["rng_state"])
+train_step(restarted, torch.optim.Adam(restarted.parameters(), lr=1e-3), X, y)
+print(torch.equal(restarted.output.weight, net.output.weight))
+# --8<-- [end:checkpoint-fresh-optimizer]
+
+# --8<-- [start:notes-keywords]
+from torch import nn
+
+
+class SimpleClassifier(nn.Module):  # as defined in the notes
+    def __init__(self, dim_in, dim_hidden, dim_out):
+        super().__init__()
+        self.linear1 = nn.Linear(dim_in, dim_hidden)
+        self.activation = nn.Tanh()
+        self.linear2 = nn.Linear(dim_hidden, dim_out)
+
+    def forward(self, x):
+        return self.linear2(self.activation(self.linear1(x)))
+
+
+try:
+    SimpleClassifier(num_inputs=2, num_hidden=4, num_outputs=1)  # as the notes reload it
+except TypeError as err:
+    print(err)
+# --8<-- [end:notes-keywords]
+
+# --8<-- [start:hyperparameters]
+import torch
+
+checkpoint = {
+    "input_size": 784,
+    "output_size": 10,
+    "hidden_layers": [each.out_features for each in model.hidden_layers],
+    "drop_p": model.dropout.p,  # not in the state_dict: Dropout has no weights
+    "state_dict": model.state_dict(),
+}
+torch.save(checkpoint, tmpdir / "rebuildable.pt")
+
+
+def load_checkpoint(filepath):
+    checkpoint = torch.load(filepath, map_location="cpu")
+    model = Network(
+        checkpoint["input_size"],
+        checkpoint["output_size"],
+        checkpoint["hidden_layers"],
+        drop_p=checkpoint["drop_p"],
+    )
+    model.load_state_dict(checkpoint["state_dict"])
+    return model
+
+
+rebuilt = load_checkpoint(tmpdir / "rebuildable.pt")
+print(rebuilt)
+# --8<-- [end:hyperparameters]
+
+# --8<-- [start:cleanup]
+tmp.cleanup()  # delete the temporary directory and every file saved in it
+# --8<-- [end:cleanup]

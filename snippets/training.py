@@ -1,0 +1,535 @@
+"""Training and evaluation: train and test loops, accuracy and top-k, train/eval modes,
+progress bars, and the refactoring path from hand-written weights to fit()."""
+
+# --8<-- [start:data]
+import torch
+from torch.utils.data import DataLoader, Subset
+from torchvision import datasets
+from torchvision.transforms import ToTensor
+
+device = "cuda" if torch.cuda.is_available() else "cpu"
+
+training_data = datasets.FashionMNIST(
+    root="data", train=True, download=True, transform=ToTensor()
+)
+test_data = datasets.FashionMNIST(root="data", train=False, download=True, transform=ToTensor())
+
+# A small subset keeps this page fast; the gallery trains on all 60,000 images.
+train_dataloader = DataLoader(Subset(training_data, range(512)), batch_size=64, shuffle=True)
+test_dataloader = DataLoader(Subset(test_data, range(256)), batch_size=64)
+X, y = next(iter(test_dataloader))
+print(X.shape, X.dtype, y.shape, y.dtype)
+# --8<-- [end:data]
+
+# --8<-- [start:notes-model]
+import torch
+from torch import nn
+
+
+class NotesNeuralNetwork(nn.Module):
+    """The notes' version, kept only to show its bug: a ReLU after the last layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28 * 28, 512),
+            nn.ReLU(),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Linear(512, 10),
+            nn.ReLU(),  # the bug: every negative logit becomes 0
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        return self.linear_relu_stack(x)
+
+
+torch.manual_seed(0)
+notes_model = NotesNeuralNetwork()
+logits = notes_model(X)
+print(f"logits clamped to 0: {(logits == 0).float().mean():.0%}")
+
+# One image whose true class (0) has a negative score: after the ReLU it gets no gradient.
+scores = torch.tensor([[-1.0, 2.0, 0.5]], requires_grad=True)
+loss = nn.functional.cross_entropy(torch.relu(scores), torch.tensor([0]))
+loss.backward()
+print(scores.grad)
+# --8<-- [end:notes-model]
+
+# --8<-- [start:model]
+import torch
+from torch import nn
+
+
+class NeuralNetwork(nn.Module):
+    """The quickstart's multilayer perceptron: it returns logits, one score per class."""
+
+    def __init__(self, dropout: float = 0.0):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28 * 28, 512),
+            nn.ReLU(),
+            nn.Dropout(dropout),  # p=0 (the default) lets everything through
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(512, 10),  # no activation: logits may be negative
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        return self.linear_relu_stack(x)
+
+
+# --8<-- [end:model]
+
+
+# --8<-- [start:train-loop]
+import torch
+
+
+def train_loop(dataloader, model, loss_fn, optimizer, device=None):
+    """One epoch of training; returns the mean of the batch losses."""
+    device = device or next(model.parameters()).device
+    model.train()  # Dropout and BatchNorm in training behaviour
+    total = 0.0
+    for X, y in dataloader:
+        X, y = X.to(device), y.to(device)
+        loss = loss_fn(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()  # the loss computes the gradients, not the optimizer
+        optimizer.step()
+        total += loss.item()
+    return total / len(dataloader)
+
+
+# --8<-- [end:train-loop]
+
+# --8<-- [start:optimizer-backward]
+import torch
+
+optimizer = torch.optim.SGD(NeuralNetwork().parameters(), lr=0.1)
+try:
+    optimizer.backward()  # as in the notes' train_loop
+except AttributeError as err:
+    print(f"AttributeError: {err}")
+# --8<-- [end:optimizer-backward]
+
+# --8<-- [start:test-loop]
+import torch
+
+
+def test_loop(dataloader, model, loss_fn, device=None):
+    """Mean loss over the batches and accuracy over the samples, without training."""
+    device = device or next(model.parameters()).device
+    model.eval()  # Dropout off, BatchNorm uses its running statistics
+    num_batches = len(dataloader)
+    size = len(dataloader.dataset)
+    test_loss, correct = 0.0, 0
+    with torch.no_grad():  # no graph: less memory, faster
+        for X, y in dataloader:
+            X, y = X.to(device), y.to(device)
+            pred = model(X)
+            test_loss += loss_fn(pred, y).item()  # a mean over the batch
+            correct += (pred.argmax(dim=1) == y).sum().item()
+    return test_loss / num_batches, correct / size
+
+
+# --8<-- [end:test-loop]
+
+# --8<-- [start:epochs]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+model = NeuralNetwork().to(device)
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+for epoch in range(3):
+    train_loss = train_loop(train_dataloader, model, loss_fn, optimizer)
+    test_loss, correct = test_loop(test_dataloader, model, loss_fn)
+    print(f"epoch {epoch + 1}: train loss {train_loss:.1f}, test loss {test_loss:.1f}, ", end="")
+    print(f"test accuracy {correct:.0%}")
+# --8<-- [end:epochs]
+
+# --8<-- [start:wrong-average]
+import torch
+
+summed = 0.0
+with torch.no_grad():
+    for X, y in test_dataloader:
+        summed += loss_fn(model(X.to(device)), y.to(device)).item()
+print(f"{len(test_dataloader)} batches, {len(test_dataloader.dataset)} images")
+print(f"divided by the number of batches: {summed / len(test_dataloader):.2f}")
+print(f"divided by the number of images:  {summed / len(test_dataloader.dataset):.4f}")
+# --8<-- [end:wrong-average]
+
+# --8<-- [start:accuracy]
+import torch
+
+
+def accuracy(logits, y):
+    """The fraction of rows whose highest score is at the true class."""
+    return (logits.argmax(dim=1) == y).float().mean().item()
+
+
+def topk_accuracy(logits, y, k=5):
+    """The fraction of rows whose true class is among the k highest scores."""
+    top_class = logits.topk(k, dim=1).indices  # shape (N, k)
+    return (top_class == y.unsqueeze(1)).any(dim=1).float().mean().item()
+
+
+logits = torch.tensor([[0.1, 2.0, 0.3], [1.5, 0.2, 0.9], [0.2, 0.1, 0.4], [3.0, 0.5, 1.0]])
+y = torch.tensor([1, 2, 2, 1])
+print(logits.topk(2, dim=1))
+print(f"accuracy {accuracy(logits, y):.2f}, top-2 accuracy {topk_accuracy(logits, y, k=2):.2f}")
+# --8<-- [end:accuracy]
+
+# --8<-- [start:broadcast]
+import torch
+
+ps = torch.softmax(logits, dim=1)
+top_p, top_class = ps.topk(1, dim=1)
+print(top_class.shape, y.shape)
+wrong = top_class == y  # (4, 1) against (4,): broadcast to (4, 4), no error
+print(wrong.shape, f"{wrong.float().mean():.4f}")
+equals = top_class == y.view(*top_class.shape)  # (4, 1) against (4, 1)
+print(equals.shape, f"{equals.float().mean():.4f}")
+try:
+    equals.mean()
+except RuntimeError as err:
+    print(f"RuntimeError: {err}")
+# --8<-- [end:broadcast]
+
+# --8<-- [start:dropout]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+dropout = nn.Dropout(p=0.5)
+x = torch.ones(8)
+print(dropout.training, dropout(x))  # modules start in training mode
+dropout.eval()
+print(dropout.training, dropout(x))
+# --8<-- [end:dropout]
+
+# --8<-- [start:batchnorm]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+bn = nn.BatchNorm1d(1)
+batch = torch.tensor([[1.0], [2.0], [3.0], [6.0]])
+print(bn(batch).flatten())  # training: normalised with this batch's mean and variance
+print(bn.running_mean, bn.running_var)  # ... and the running statistics move
+bn.eval()
+print(bn(batch).flatten())  # eval: normalised with the running statistics
+print(bn.running_mean, bn.running_var)  # ... which stay put
+# --8<-- [end:batchnorm]
+
+# --8<-- [start:eval-vs-no-grad]
+import torch
+
+model.eval()
+print(model(X.to(device)).requires_grad)  # eval() does not turn autograd off
+with torch.no_grad():
+    print(model(X.to(device)).requires_grad)  # no_grad() does
+model.train()  # back to training mode before training again
+print(model.training)
+# --8<-- [end:eval-vs-no-grad]
+
+# --8<-- [start:tqdm]
+import torch
+from tqdm import tqdm
+
+torch.manual_seed(0)
+model = NeuralNetwork().to(device)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+# disable=None: no bar when the output is not a terminal (a log file, a CI job)
+with tqdm(range(3), desc="epochs", disable=None) as bar:
+    for epoch in bar:
+        train_loss = train_loop(train_dataloader, model, loss_fn, optimizer)
+        bar.set_postfix(loss=f"{train_loss:.3f}")
+print("done")
+# --8<-- [end:tqdm]
+
+# --8<-- [start:scratch-data]
+import torch
+
+# The same images as plain tensors: rows of 784 pixels in [0, 1], and their labels.
+x_train = training_data.data[:1024].float().div(255).view(-1, 28 * 28)
+y_train = training_data.targets[:1024]
+x_valid = test_data.data[:512].float().div(255).view(-1, 28 * 28)
+y_valid = test_data.targets[:512]
+n, c = x_train.shape
+print(n, c, y_train[:8])
+# --8<-- [end:scratch-data]
+
+# --8<-- [start:scratch]
+import math
+
+import torch
+
+torch.manual_seed(0)
+weights = torch.randn(784, 10) / math.sqrt(784)  # Xavier initialisation
+weights.requires_grad_()  # after the division, so weights stays a leaf tensor
+bias = torch.zeros(10, requires_grad=True)
+
+
+def log_softmax(x):
+    return x - x.exp().sum(-1).log().unsqueeze(-1)
+
+
+def model(xb):
+    return log_softmax(xb @ weights + bias)
+
+
+def nll(input, target):
+    return -input[range(target.shape[0]), target].mean()
+
+
+loss_func = nll
+lr = 0.5
+epochs = 2
+bs = 64
+
+print(f"before: loss {loss_func(model(x_valid), y_valid):.2f}")
+for epoch in range(epochs):
+    for i in range((n - 1) // bs + 1):
+        xb = x_train[i * bs : i * bs + bs]
+        yb = y_train[i * bs : i * bs + bs]
+        loss = loss_func(model(xb), yb)
+        loss.backward()
+        with torch.no_grad():  # the update itself must not be recorded
+            weights -= weights.grad * lr
+            bias -= bias.grad * lr
+            weights.grad.zero_()
+            bias.grad.zero_()
+print(f"after:  loss {loss_func(model(x_valid), y_valid):.2f}, ", end="")
+print(f"accuracy {accuracy(model(x_valid), y_valid):.2f}")
+# --8<-- [end:scratch]
+
+# --8<-- [start:cross-entropy]
+import torch
+import torch.nn.functional as F
+
+scores = x_valid @ weights + bias
+print(torch.allclose(F.cross_entropy(scores, y_valid), nll(log_softmax(scores), y_valid)))
+loss_func = F.cross_entropy
+
+
+def model(xb):
+    return xb @ weights + bias  # logits: cross_entropy applies log_softmax itself
+
+
+# --8<-- [end:cross-entropy]
+
+# --8<-- [start:module]
+import math
+
+import torch
+from torch import nn
+
+
+class MnistLogistic(nn.Module):
+    """Logistic regression with its parameters declared by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.weights = nn.Parameter(torch.randn(784, 10) / math.sqrt(784))
+        self.bias = nn.Parameter(torch.zeros(10))
+
+    def forward(self, xb):
+        return xb @ self.weights + self.bias
+
+
+torch.manual_seed(0)
+model = MnistLogistic()
+print([name for name, _ in model.named_parameters()])
+for epoch in range(epochs):
+    for i in range((n - 1) // bs + 1):
+        xb = x_train[i * bs : i * bs + bs]
+        yb = y_train[i * bs : i * bs + bs]
+        loss = loss_func(model(xb), yb)
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= p.grad * lr
+            model.zero_grad()
+print(f"loss {loss_func(model(x_valid), y_valid):.2f}")
+# --8<-- [end:module]
+
+# --8<-- [start:linear]
+import torch
+from torch import nn
+
+
+class MnistLinear(nn.Module):
+    """The same model with nn.Linear, which creates and initialises the parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(784, 10)
+
+    def forward(self, xb):
+        return self.lin(xb)
+
+
+# --8<-- [end:linear]
+
+# --8<-- [start:optim]
+import torch
+from torch import optim
+
+
+def get_model(lr=0.5):
+    model = MnistLinear()
+    return model, optim.SGD(model.parameters(), lr=lr)
+
+
+torch.manual_seed(0)
+model, opt = get_model()
+for epoch in range(epochs):
+    for i in range((n - 1) // bs + 1):
+        xb = x_train[i * bs : i * bs + bs]
+        yb = y_train[i * bs : i * bs + bs]
+        loss = loss_func(model(xb), yb)
+        loss.backward()
+        opt.step()  # p -= p.grad * lr, for every parameter
+        opt.zero_grad()
+print(f"loss {loss_func(model(x_valid), y_valid):.2f}")
+# --8<-- [end:optim]
+
+# --8<-- [start:dataloader]
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+train_ds = TensorDataset(x_train, y_train)
+valid_ds = TensorDataset(x_valid, y_valid)
+train_dl = DataLoader(train_ds, batch_size=bs, shuffle=True)
+
+torch.manual_seed(0)
+model, opt = get_model()
+for epoch in range(epochs):
+    for xb, yb in train_dl:
+        loss = loss_func(model(xb), yb)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+print(f"loss {loss_func(model(x_valid), y_valid):.2f}")
+# --8<-- [end:dataloader]
+
+# --8<-- [start:fit]
+import torch
+from torch.utils.data import DataLoader
+
+
+def loss_batch(model, loss_func, xb, yb, opt=None):
+    """The loss of one batch; with an optimizer, also a training step."""
+    loss = loss_func(model(xb), yb)
+    if opt is not None:
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    return loss.item(), len(xb)
+
+
+def evaluate(model, loss_func, dl, device=None):
+    """Loss per sample (batches weighted by their size) and accuracy over a data loader."""
+    device = device or next(model.parameters()).device
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for xb, yb in dl:
+            xb, yb = xb.to(device), yb.to(device)
+            out = model(xb)
+            total_loss += loss_func(out, yb).item() * len(xb)
+            correct += (out.argmax(dim=1) == yb).sum().item()
+            count += len(xb)
+    return total_loss / count, correct / count
+
+
+def fit(epochs, model, loss_func, opt, train_dl, valid_dl, device=None):
+    """Train for some epochs; return one record per epoch instead of only printing it."""
+    device = device or next(model.parameters()).device
+    history = []
+    for epoch in range(epochs):
+        model.train()
+        losses, nums = [], []
+        for xb, yb in train_dl:
+            loss, num = loss_batch(model, loss_func, xb.to(device), yb.to(device), opt)
+            losses.append(loss * num)
+            nums.append(num)
+        val_loss, val_acc = evaluate(model, loss_func, valid_dl, device)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": sum(losses) / sum(nums),
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+            }
+        )
+    return history
+
+
+def get_data(train_ds, valid_ds, bs):
+    """Shuffle the training set; validate with bigger batches (no gradients to keep)."""
+    return (
+        DataLoader(train_ds, batch_size=bs, shuffle=True),
+        DataLoader(valid_ds, batch_size=bs * 2),
+    )
+
+
+torch.manual_seed(0)
+train_dl, valid_dl = get_data(train_ds, valid_ds, bs)
+model, opt = get_model()
+history = fit(epochs, model.to(device), loss_func, opt, train_dl, valid_dl)
+for record in history:
+    print(f"epoch {record['epoch']}: validation loss {record['val_loss']:.2f}, ", end="")
+    print(f"accuracy {record['val_acc']:.2f}")
+# --8<-- [end:fit]
+
+# --8<-- [start:cnn]
+import torch
+import torch.nn.functional as F
+from torch import nn, optim
+
+
+class Net(nn.Module):
+    """The notes' LeNet-style network, for 28x28 greyscale images.
+
+    padding=2 on the first convolution keeps 28x28 (as LeNet-5 did), so the shapes after it
+    are the notes' 32x32 ones and fc1 still takes 16 * 5 * 5 features.
+    """
+
+    def __init__(self, c1=6, c2=16, hidden=(120, 84), dropout=0.0):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, c1, 5, padding=2)  # (N, 1, 28, 28) -> (N, c1, 28, 28)
+        self.pool = nn.MaxPool2d(2, 2)  # halves height and width
+        self.conv2 = nn.Conv2d(c1, c2, 5)  # (N, c1, 14, 14) -> (N, c2, 10, 10)
+        self.fc1 = nn.Linear(c2 * 5 * 5, hidden[0])
+        self.fc2 = nn.Linear(hidden[0], hidden[1])
+        self.fc3 = nn.Linear(hidden[1], 10)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        x = x.view(-1, 1, 28, 28)  # accepts flat rows of 784 pixels as well as images
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)  # flatten all dimensions except the batch
+        x = self.dropout(F.relu(self.fc1(x)))
+        x = self.dropout(F.relu(self.fc2(x)))
+        return self.fc3(x)
+
+
+torch.manual_seed(0)
+model = Net().to(device)
+opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+history = fit(3, model, loss_func, opt, train_dl, valid_dl)
+print(f"{sum(p.numel() for p in model.parameters())} parameters")
+print(f"validation loss fell: {history[-1]['val_loss'] < history[0]['val_loss']}")
+# --8<-- [end:cnn]

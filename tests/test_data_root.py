@@ -1,0 +1,60 @@
+"""The data root: filled from the mirror, loaded by torchvision with the network blocked."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from torchvision import datasets
+
+from tools import data
+from tools.offline import is_blocked
+
+MIRROR = os.environ.get("GUIDE_DATA_MIRROR")
+needs_mirror = pytest.mark.skipif(not MIRROR, reason="GUIDE_DATA_MIRROR is not set")
+
+
+@needs_mirror
+def test_fashion_mnist_downloads_from_the_mirror_with_the_network_blocked(tmp_path):
+    assert is_blocked()
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for archive in (Path(MIRROR) / "FashionMNIST" / "raw").glob("*.gz"):
+        shutil.copyfile(archive, raw / archive.name)
+    test_set = datasets.FashionMNIST(tmp_path, train=False, download=True)
+    image, label = test_set[0]
+    assert len(test_set) == 10_000
+    assert image.size == (28, 28)
+    assert test_set.classes[label] == "Ankle boot"
+    assert (raw / "t10k-images-idx3-ubyte").is_file()  # extracted here, not downloaded
+
+
+def test_fill_from_mirror_copies_what_is_missing_and_leaves_the_mirror_alone(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "Set" / "raw").mkdir(parents=True)
+    (mirror / "README.md").write_text("mirror notes")
+    (mirror / "Set" / "raw" / "a.gz").write_bytes(b"archive")
+    (mirror / "Set" / "raw" / "a.gz").chmod(0o444)
+    root = tmp_path / "root"
+    (root / "Set" / "raw").mkdir(parents=True)
+    (root / "Set" / "raw" / "kept.gz").write_bytes(b"local")
+    monkeypatch.setenv("GUIDE_DATA_MIRROR", str(mirror))
+    monkeypatch.setattr(data, "data_root", lambda: root)
+
+    assert data.fill_from_mirror() == mirror
+    copied = root / "Set" / "raw" / "a.gz"
+    assert copied.read_bytes() == b"archive"
+    assert os.access(copied, os.W_OK)  # torchvision extracts next to it
+    assert (root / "Set" / "raw" / "kept.gz").read_bytes() == b"local"
+    assert not (root / "README.md").exists()
+
+
+def test_a_mirror_that_is_not_a_folder_is_named_in_the_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("GUIDE_DATA_MIRROR", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        data.fill_from_mirror()
+
+
+def test_without_a_mirror_nothing_is_copied(monkeypatch):
+    monkeypatch.delenv("GUIDE_DATA_MIRROR", raising=False)
+    assert data.fill_from_mirror() is None
