@@ -34,6 +34,7 @@ def docs_test(session: nox.Session) -> None:
         "pytest",
         "--cov=snippets",
         "--cov-report=term-missing",
+        "--cov-fail-under=100",
         "--record-verification",
         *session.posargs,
         env={"MPLBACKEND": "Agg"},

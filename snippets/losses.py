@@ -9,6 +9,7 @@ targets = torch.tensor([3.0, -0.5, 2.0, 7.0])
 mse = nn.MSELoss()(predictions, targets)
 by_hand = ((predictions - targets) ** 2).mean()  # (0.25 + 0.25 + 0 + 1) / 4
 print(mse, by_hand)
+print(nn.MSELoss(reduction="sum")(predictions, targets))  # the sum, not the mean
 # --8<-- [end:mse]
 
 # --8<-- [start:cross-entropy]
@@ -25,6 +26,15 @@ print(f"CrossEntropyLoss:      {ce:.4f}")
 print(f"LogSoftmax + NLLLoss:  {nll:.4f}")
 print(f"by hand:               {-log_probs[torch.arange(4), labels].mean():.4f}")
 # --8<-- [end:cross-entropy]
+
+# --8<-- [start:softmax-twice]
+import torch
+from torch import nn
+
+probabilities = torch.softmax(logits, dim=1)
+wrong = nn.CrossEntropyLoss()(probabilities, labels)  # runs, and softmaxes a second time
+print(f"on logits: {ce:.4f}  on probabilities: {wrong:.4f}")
+# --8<-- [end:softmax-twice]
 
 # --8<-- [start:probabilities]
 import torch
@@ -53,7 +63,8 @@ from torch import nn
 z = torch.tensor([40.0], requires_grad=True)  # a confident, wrong prediction
 y = torch.tensor([0.0])
 p = torch.sigmoid(z)
-print("sigmoid(40) == 1.0:", p.item() == 1.0)  # 1 - 4e-18 is 1.0 in float32
+print("sigmoid(40) == 1.0:", p.item() == 1.0)
+print("1 - sigmoid(40) =", torch.sigmoid(-z).item())  # far below float32's steps near 1
 
 loss = nn.BCELoss()(p, y)  # -log(1 - p) = -log(0), clamped to 100
 loss.backward()
@@ -78,6 +89,7 @@ two_outputs = nn.CrossEntropyLoss()(two, y)
 print(f"BCEWithLogits over z: {one_output:.4f}  CrossEntropy over [0, z]: {two_outputs:.4f}")
 print(torch.softmax(two, dim=1)[:, 1])  # the probability of class 1...
 print(torch.sigmoid(z))  # ...is the sigmoid of the difference of the two logits
+print(torch.allclose(torch.softmax(two + 5.0, dim=1), torch.softmax(two, dim=1)))  # shift: same
 # --8<-- [end:binary-two-ways]
 
 # --8<-- [start:by-hand]
@@ -105,7 +117,7 @@ import torch
 
 big = torch.tensor([[100.0, 0.0, -3.0], [1.0, 2.0, 3.0]], requires_grad=True)
 labels = torch.tensor([0, 2])
-print(torch.tensor(100.0).exp())  # above about 88.7, exp overflows float32
+print(torch.tensor([88.0, 89.0, 100.0]).exp())  # float32 tops out at 3.4e38
 print(log_softmax(big).detach())  # x - log(inf): every entry of the row is -inf
 loss = nll(log_softmax(big), labels)
 loss.backward()

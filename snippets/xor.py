@@ -19,6 +19,8 @@ class XORDataset(data.Dataset):
 
     def __getitem__(self, idx: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.data[idx], self.labels[idx]
+
+
 # --8<-- [end:dataset]
 
 
@@ -37,6 +39,8 @@ class SimpleClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear2(self.act_fn(self.linear1(x)))
+
+
 # --8<-- [end:model]
 
 
@@ -60,6 +64,8 @@ def train_model(model, optimizer, loader, loss_module, num_epochs=100, device="c
             total, batches = total + loss.item(), batches + 1
         history.append(total / batches)
     return history
+
+
 # --8<-- [end:train]
 
 
@@ -75,4 +81,6 @@ def accuracy(model, loader, device="cpu"):
         correct += (predictions == labels).sum().item()
         total += len(labels)
     return correct / total
+
+
 # --8<-- [end:evaluate]

@@ -158,7 +158,8 @@ def test_a_failure_in_included_code_names_the_page_and_the_snippet_line():
     assert "raises.md::line:7" in out  # the page and the line of the failing block
     assert "snippets/broken.py:6: in <module>" in out  # the snippet file and line that raised
     assert "ZeroDivisionError: division by zero" in out
-    assert "included from" in out and "section at line 4" in out
+    assert "included from" in out
+    assert "section at line 4" in out
 
 
 def test_a_failure_in_page_code_names_the_page_line():

@@ -181,7 +181,9 @@ class PageCodeBlockParser:
                 except Exception as err:
                     err.add_note(f"in the code block at {page}, line {example.line}")
                     if chunk.included:
-                        err.add_note(f"included from {chunk.path}, section at line {chunk.first_line}")
+                        err.add_note(
+                            f"included from {chunk.path}, section at line {chunk.first_line}"
+                        )
                     raise
         example.namespace.pop("__builtins__", None)
         example.namespace[PENDING] = (example.line, printed.getvalue())
@@ -218,8 +220,19 @@ def make_sybil(patterns=("*.md",), path: Path = ROOT / "docs", options: dict | N
         path=str(path),
         patterns=list(patterns),
         excludes=["gallery/*.md"],
-        teardown=PageCodeBlockParser.require_shown,
+        teardown=end_of_page,
     )
+
+
+def end_of_page(namespace: dict) -> None:
+    """After a page: its last output must have been shown; global torch state is reset so
+    that a page that failed half-way cannot change the next one."""
+    import torch
+
+    torch.set_grad_enabled(True)
+    torch.use_deterministic_algorithms(False)
+    torch.set_default_dtype(torch.float32)
+    PageCodeBlockParser.require_shown(namespace)
 
 
 def collected_fences(document: Document) -> int:
