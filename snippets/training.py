@@ -293,7 +293,7 @@ def nll(input, target):
 
 
 loss_func = nll
-lr = 0.5
+lr = 0.1
 epochs = 2
 bs = 64
 
@@ -386,7 +386,7 @@ import torch
 from torch import optim
 
 
-def get_model(lr=0.5):
+def get_model(lr=0.1):
     model = MnistLinear()
     return model, optim.SGD(model.parameters(), lr=lr)
 
@@ -528,8 +528,8 @@ class Net(nn.Module):
 
 torch.manual_seed(0)
 model = Net().to(device)
-opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-history = fit(3, model, loss_func, opt, train_dl, valid_dl)
+opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+history = fit(2, model, loss_func, opt, train_dl, valid_dl)
 print(f"{sum(p.numel() for p in model.parameters())} parameters")
 print(f"validation loss fell: {history[-1]['val_loss'] < history[0]['val_loss']}")
 # --8<-- [end:cnn]
