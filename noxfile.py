@@ -56,6 +56,13 @@ def serve(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def data(session: nox.Session) -> None:
+    """Download the data sets into data/ (the one session that uses the network)."""
+    install(session, "docs")
+    session.run("python", "-m", "tools.fetch_data")
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff: lint and format check of everything, snippets and gallery included."""
     session.install(*CONSTRAINTS, *nox.project.dependency_groups(PYPROJECT, "lint"))
