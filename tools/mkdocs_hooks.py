@@ -6,14 +6,23 @@
   `snippets` module the notebook imports (followed transitively).
 * Each topic page ends with the record of its last verification, read from what the test
   run wrote (`tools/verification.py`), never typed.
+* The gallery index lists each notebook with its thumbnail, headline result and time, read
+  from the records the executed notebooks wrote (`snippets/_gallery.py`). The notebooks
+  execute after the index page is rendered, so the list is put in at `on_post_page`.
+* Each gallery notebook is also published as a `.ipynb` for download.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import html
+import json
+import shutil
 import sys
 from pathlib import Path
+
+import jupytext
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -62,12 +71,63 @@ def _key_on_imported_code() -> None:
     plugin._compute_cache_key = compute_cache_key
 
 
+GALLERY_RECORDS = ROOT / ".cache" / "gallery"
+GALLERY_MARKER = "<!-- gallery:index -->"
+_gallery_pages = []
+
+
 def on_startup(command, dirty):
     _key_on_imported_code()
 
 
 def on_pre_build(config):
     fill_from_mirror()
+
+
+def on_nav(nav, config, files):
+    _gallery_pages.clear()
+    _gallery_pages.extend(
+        f.page
+        for f in files.documentation_pages()
+        if f.src_uri.startswith("gallery/") and f.src_uri.endswith(".py")
+    )
+
+
+def gallery_cards(site_dir: Path) -> str:
+    thumbs = site_dir / "gallery" / "thumbs"
+    thumbs.mkdir(parents=True, exist_ok=True)
+    cards = []
+    for page in _gallery_pages:
+        stem = Path(page.file.src_uri).stem
+        record_path = GALLERY_RECORDS / f"{stem}.json"
+        if not record_path.is_file():
+            raise FileNotFoundError(f"gallery/{stem}.py ran but wrote no record {record_path}")
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        shutil.copyfile(GALLERY_RECORDS / f"{stem}.png", thumbs / f"{stem}.png")
+        title = html.escape(page.title or stem)
+        cards.append(
+            f'<div class="gallery-card"><a href="{page.url.removeprefix("gallery/")}">'
+            f'<img src="thumbs/{stem}.png" alt="Figure from {title}" loading="lazy"></a>'
+            f'<p><a href="{page.url.removeprefix("gallery/")}"><strong>{title}</strong></a>'
+            f"<br>{html.escape(record['headline'])}<br>"
+            f"<small>{record['seconds']:.0f} s on {record['device'].upper()}, "
+            f"torch {html.escape(record['torch'])} · "
+            f'<a href="{stem}.ipynb" download>notebook</a></small></p></div>'
+        )
+    return '<div class="gallery-grid">\n' + "\n".join(cards) + "\n</div>"
+
+
+def on_post_page(output, page, config):
+    if page.file.src_uri == "gallery/index.md":
+        output = output.replace(GALLERY_MARKER, gallery_cards(Path(config["site_dir"])))
+    return output
+
+
+def on_post_build(config):
+    for page in _gallery_pages:
+        source = ROOT / config["docs_dir"] / page.file.src_uri
+        target = Path(config["site_dir"]) / "gallery" / (source.stem + ".ipynb")
+        jupytext.write(jupytext.read(source), target)
 
 
 def on_page_markdown(markdown, page, config, files):
