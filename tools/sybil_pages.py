@@ -230,7 +230,8 @@ def end_of_page(namespace: dict) -> None:
     import torch
 
     torch.set_grad_enabled(True)
-    torch.use_deterministic_algorithms(False)
+    if torch.are_deterministic_algorithms_enabled():
+        torch.use_deterministic_algorithms(False)
     torch.set_default_dtype(torch.float32)
     PageCodeBlockParser.require_shown(namespace)
 
