@@ -3,23 +3,20 @@
 `nox -s docs-test -- --device cuda` is what a GPU runner runs.
 """
 
-import os
+import sys
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+from tools.offline import build_env  # noqa: E402
+
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 CONSTRAINTS = ("-c", "constraints.txt")
 
 nox.options.sessions = ["lint", "docs-test", "docs"]
 nox.options.default_venv_backend = "virtualenv"  # pip, which reads this machine's pip config
-
-
-def offline_env() -> dict[str, str]:
-    """Every Python process of the build (Jupyter kernels too) refuses to leave the machine."""
-    path = os.pathsep.join([str(ROOT / "tools" / "offline_site"), str(ROOT)])
-    return {"GUIDE_OFFLINE": "1", "PYTHONPATH": path}
 
 
 def install(session: nox.Session, group: str) -> None:
@@ -45,14 +42,14 @@ def docs_test(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site into site/, executing the gallery (mkdocs build --strict)."""
     install(session, "docs")
-    session.run("mkdocs", "build", "--strict", *session.posargs, env=offline_env())
+    session.run("mkdocs", "build", "--strict", *session.posargs, env=build_env())
 
 
 @nox.session(python="3.11")
 def serve(session: nox.Session) -> None:
     """Serve the site on localhost with live reload."""
     install(session, "docs")
-    session.run("mkdocs", "serve", "--livereload", *session.posargs, env=offline_env())
+    session.run("mkdocs", "serve", "--livereload", *session.posargs, env=build_env())
 
 
 @nox.session(python="3.11")

@@ -21,9 +21,9 @@ logits = torch.randn(4, 3)  # 4 samples, 3 classes: raw scores from the last Lin
 labels = torch.tensor([0, 2, 1, 2])  # one class index per sample (int64), not one-hot
 ce = nn.CrossEntropyLoss()(logits, labels)
 log_probs = nn.LogSoftmax(dim=1)(logits)
-nll = nn.NLLLoss()(log_probs, labels)  # minus the mean log-probability of the right class
+nll_loss = nn.NLLLoss()(log_probs, labels)  # minus the mean log-probability of the right class
 print(f"CrossEntropyLoss:      {ce:.4f}")
-print(f"LogSoftmax + NLLLoss:  {nll:.4f}")
+print(f"LogSoftmax + NLLLoss:  {nll_loss:.4f}")
 print(f"by hand:               {-log_probs[torch.arange(4), labels].mean():.4f}")
 # --8<-- [end:cross-entropy]
 
@@ -64,7 +64,7 @@ z = torch.tensor([40.0], requires_grad=True)  # a confident, wrong prediction
 y = torch.tensor([0.0])
 p = torch.sigmoid(z)
 print("sigmoid(40) == 1.0:", p.item() == 1.0)
-print("1 - sigmoid(40) =", torch.sigmoid(-z).item())  # far below float32's steps near 1
+print(f"1 - sigmoid(40) = {torch.sigmoid(-z).item():.2e}")  # far below float32's steps near 1
 
 loss = nn.BCELoss()(p, y)  # -log(1 - p) = -log(0), clamped to 100
 loss.backward()

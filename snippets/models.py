@@ -82,6 +82,8 @@ def count(module):
 
 print("plain list:", count(PlainList()), "parameters,", len(PlainList().state_dict()), "saved")
 print("ModuleList:", count(Registered()), "parameters,", len(Registered().state_dict()), "saved")
+plain, registered = PlainList().double(), Registered().double()  # convert to float64
+print(plain.layers[0].weight.dtype, registered.layers[0].weight.dtype)
 # --8<-- [end:module-list]
 
 # --8<-- [start:sequential]

@@ -88,15 +88,14 @@ except RuntimeError as err:
 
 # --8<-- [start:optimizers]
 import torch
-from torch import nn
 
 
 def train(make_optimizer, steps=50):
     """Fit a fresh, identically initialised linear model to (X, y); return the losses."""
     torch.manual_seed(0)  # the same initial weights for every optimizer
-    model = nn.Linear(3, 1)
+    model = torch.nn.Linear(3, 1)
     optimizer = make_optimizer(model.parameters())
-    loss_fn = nn.MSELoss()
+    loss_fn = torch.nn.MSELoss()
     losses = []
     for _ in range(steps):
         optimizer.zero_grad()
@@ -122,9 +121,8 @@ for name, make_optimizer in optimizers.items():
 
 # --8<-- [start:wrong-names]
 import torch
-from torch import nn
 
-model = nn.Linear(3, 1)
+model = torch.nn.Linear(3, 1)
 try:
     torch.optim.SGD(model.parameters(), learning_rate=1e-3)  # as in the notes
 except TypeError as err:

@@ -136,7 +136,6 @@ print(batch_order(1))
 
 # --8<-- [start:loader-epochs]
 import torch
-from torch.utils.data import DataLoader
 
 loader = DataLoader(
     range(8), batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(0)
@@ -176,13 +175,14 @@ def draws(dataset: Dataset, seed: int, **options) -> list[tuple[int, int]]:
     return [pair for w, n in loader for pair in zip(w.tolist(), n.tolist(), strict=True)]
 
 
-print(draws(GlobalNoise(), seed=0))
-print(draws(GlobalNoise(), seed=0))
+run_1 = draws(GlobalNoise(), seed=0)
+run_2 = draws(GlobalNoise(), seed=0)  # a second run, seeded the same
+print(run_1)
+print(run_2)
 # --8<-- [end:workers-global]
 
 # --8<-- [start:workers-own-rng]
 import numpy as np
-from torch.utils.data import Dataset, get_worker_info
 
 
 class OwnNoise(Dataset):
@@ -198,7 +198,8 @@ class OwnNoise(Dataset):
         return get_worker_info().id, int(self.rng.integers(1000))
 
 
-print(draws(OwnNoise(), seed=0))
+copies = draws(OwnNoise(), seed=0)
+print(copies)
 # --8<-- [end:workers-own-rng]
 
 # --8<-- [start:worker-init-fn]
@@ -206,7 +207,6 @@ import random
 
 import numpy as np
 import torch
-from torch.utils.data import get_worker_info
 
 
 def seed_worker(worker_id: int) -> None:
@@ -216,9 +216,12 @@ def seed_worker(worker_id: int) -> None:
     get_worker_info().dataset.rng = np.random.default_rng(seed)  # this worker's copy
 
 
-print(draws(OwnNoise(), seed=0, worker_init_fn=seed_worker))
-print(draws(OwnNoise(), seed=0, worker_init_fn=seed_worker))
-print(draws(OwnNoise(), seed=1, worker_init_fn=seed_worker))
+seeded_1 = draws(OwnNoise(), seed=0, worker_init_fn=seed_worker)
+seeded_2 = draws(OwnNoise(), seed=0, worker_init_fn=seed_worker)
+reseeded = draws(OwnNoise(), seed=1, worker_init_fn=seed_worker)
+print(seeded_1)
+print(seeded_2)
+print(reseeded)
 # --8<-- [end:worker-init-fn]
 
 # --8<-- [start:reset]

@@ -15,7 +15,7 @@ import pytest
 import torch
 from mkdocs.config import load_config
 
-from tools.offline import NetworkBlockedError
+from tools.offline import NetworkBlockedError, build_env
 from tools.sybil_pages import collected_fences, make_sybil, snippet_options, split_block
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,13 +209,10 @@ def test_loopback_stays_open():
 
 def test_build_processes_are_offline():
     """nox runs mkdocs (and so the gallery kernels) with this environment."""
-    sys.path.insert(0, str(ROOT))
-    from noxfile import offline_env
-
     code = "import urllib.request; urllib.request.urlopen('https://pypi.org', timeout=1)"
     result = subprocess.run(
         [sys.executable, "-c", code],
-        env={**os.environ, **offline_env()},
+        env={**os.environ, **build_env()},
         capture_output=True,
         text=True,
         check=False,

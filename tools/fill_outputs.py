@@ -28,15 +28,19 @@ def fill(page: Path) -> int:
             fence = text[example.region.start : example.region.end]
             head, _, rest = fence.partition("\n")
             closing = rest[rest.rstrip().rfind("\n") + 1 :] if "\n" in rest.rstrip() else rest
-            body = printed if printed.endswith("\n") else printed + "\n"
-            new = head + "\n" + body + closing.lstrip("\n")
+            indent = head[: len(head) - len(head.lstrip())]
+            body = "".join(
+                indent + line if line.strip() else line
+                for line in (printed if printed.endswith("\n") else printed + "\n").splitlines(
+                    keepends=True
+                )
+            )
+            new = head + "\n" + body + indent + closing.strip()
             replacements.append((example.region.start, example.region.end, new))
         else:
             example.namespace.pop(PENDING, None)
-            try:
+            with contextlib.suppress(unittest.SkipTest):
                 example.evaluate()
-            except unittest.SkipTest:
-                pass
     for start, end, new in reversed(replacements):
         text = text[:start] + new + text[end:]
     page.write_text(text, encoding="utf-8")

@@ -18,17 +18,20 @@ import ast
 import hashlib
 import html
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
 
 import jupytext
+from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tools.data import fill_from_mirror  # noqa: E402
+from tools.sybil_pages import FIGURES, run_page  # noqa: E402
 from tools.verification import page_footer  # noqa: E402
 
 
@@ -80,8 +83,29 @@ def on_startup(command, dirty):
     _key_on_imported_code()
 
 
+FIGURE_LINK = re.compile(r"\]\(figures/(?P<name>[\w.-]+\.png)\)")
+
+
 def on_pre_build(config):
     fill_from_mirror()
+    draw_missing_figures(Path(config["docs_dir"]))
+
+
+def draw_missing_figures(docs: Path) -> None:
+    """A page links the figures its code draws; draw them if the test run has not."""
+    for page in sorted(docs.rglob("*.md")):
+        names = FIGURE_LINK.findall(page.read_text(encoding="utf-8"))
+        if any(not (FIGURES / name).is_file() for name in names):
+            run_page(page)
+            missing = [name for name in names if not (FIGURES / name).is_file()]
+            if missing:
+                raise FileNotFoundError(f"{page}: its code drew no figure named {missing}")
+
+
+def on_files(files, config):
+    for figure in sorted(FIGURES.glob("*.png")):
+        files.append(File.generated(config, f"figures/{figure.name}", abs_src_path=str(figure)))
+    return files
 
 
 def on_nav(nav, config, files):

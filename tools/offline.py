@@ -6,7 +6,9 @@ open: Jupyter kernels (the executed gallery) and gloo process groups talk over i
 """
 
 import ipaddress
+import os
 import socket
+from pathlib import Path
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
 
@@ -79,3 +81,12 @@ def block() -> None:
 
 def is_blocked() -> bool:
     return bool(_originals)
+
+
+def build_env() -> dict[str, str]:
+    """Environment for the site build: every Python process started with it (mkdocs and the
+    Jupyter kernels that execute the gallery) imports tools/offline_site/sitecustomize.py,
+    which calls `block()`."""
+    root = Path(__file__).resolve().parent.parent
+    path = os.pathsep.join([str(root / "tools" / "offline_site"), str(root)])
+    return {"GUIDE_OFFLINE": "1", "PYTHONPATH": path}

@@ -20,7 +20,9 @@ import contextlib
 import doctest
 import io
 import re
+import sys
 import textwrap
+import unittest
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,6 +44,8 @@ DOCTEST_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | NUMBER
 INFO = re.compile(r"[ \t]*\{?[ \t]*\.?(?P<language>[\w+-]*)(?P<attributes>[^\n]*)$\n", re.M)
 OUTPUT_TITLE = re.compile(r"""title=["']Output["']""")
 PENDING = "__page_output__"  # namespace key: (line, printed text) of the last code block
+FIGURE_COUNT = "__page_figures__"  # namespace key: how many figures the page has drawn
+FIGURES = ROOT / ".cache" / "figures"
 
 
 class IncludeError(LookupError):
@@ -187,6 +191,7 @@ class PageCodeBlockParser:
                     raise
         example.namespace.pop("__builtins__", None)
         example.namespace[PENDING] = (example.line, printed.getvalue())
+        save_figures(page, example.namespace)
 
     @staticmethod
     def require_shown(namespace: dict) -> None:
@@ -211,6 +216,30 @@ class PageCodeBlockParser:
             f"Output block at line {example.line} does not match what the code block at "
             f"line {line} printed:\n" + checker.output_difference(shown, got, DOCTEST_FLAGS)
         )
+
+
+def save_figures(page: Path, namespace: dict) -> None:
+    """Save the figures a block drew as .cache/figures/<page>-<n>.png, n counting from 1 down
+    the page; the page shows them as ![...](figures/<page>-<n>.png) and the build publishes
+    them (tools/mkdocs_hooks.py)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return
+    for number in pyplot.get_fignums():
+        count = namespace[FIGURE_COUNT] = namespace.get(FIGURE_COUNT, 0) + 1
+        FIGURES.mkdir(parents=True, exist_ok=True)
+        figure = pyplot.figure(number)
+        figure.savefig(FIGURES / f"{page.stem}-{count}.png", dpi=80, bbox_inches="tight")
+        pyplot.close(figure)
+
+
+def run_page(page: Path) -> None:
+    """Run every block of a page, as the tests do (the build uses it to draw figures)."""
+    for example in make_sybil().parse(page.resolve()).examples():
+        try:
+            example.evaluate()
+        except unittest.SkipTest:
+            continue
 
 
 def make_sybil(patterns=("*.md",), path: Path = ROOT / "docs", options: dict | None = None):

@@ -1,0 +1,301 @@
+"""Data: Dataset, TensorDataset, DataLoader, torchvision data sets, ImageFolder, transforms."""
+
+# --8<-- [start:xor-dataset]
+import torch
+from torch.utils import data
+
+
+class XORDataset(data.Dataset):
+    def __init__(self, size, std=0.1):
+        super().__init__()
+        self.size = size
+        self.std = std
+        self.generate_continuous_xor()
+
+    def generate_continuous_xor(self):
+        # each point starts on a corner of the unit square: coordinates 0 or 1
+        corners = torch.randint(low=0, high=2, size=(self.size, 2), dtype=torch.float32)
+        # label 1 where exactly one coordinate is 1; float, as BCEWithLogitsLoss expects
+        self.labels = (corners.sum(dim=1) == 1).float()
+        # then gaussian noise moves the points off the corners
+        self.data = corners + self.std * torch.randn(corners.shape)
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, idx):
+        return self.data[idx], self.labels[idx]
+
+
+torch.manual_seed(0)
+dataset = XORDataset(size=500)
+print(len(dataset))
+print(dataset[0])
+# --8<-- [end:xor-dataset]
+
+# --8<-- [start:tensor-dataset]
+import torch
+from torch.utils.data import TensorDataset
+
+features = torch.arange(12.0).reshape(6, 2)
+targets = torch.tensor([0, 1, 0, 1, 1, 0])
+pairs = TensorDataset(features, targets)  # sample i is (features[i], targets[i])
+print(len(pairs))
+print(pairs[2])
+try:
+    TensorDataset(torch.zeros(5, 2), torch.zeros(4))  # one target short
+except AssertionError as err:
+    print(f"AssertionError: {err}")
+# --8<-- [end:tensor-dataset]
+
+# --8<-- [start:dataloader]
+from torch.utils.data import DataLoader
+
+loader = DataLoader(dataset, batch_size=8, shuffle=True)
+inputs, labels = next(iter(loader))  # one batch
+print(inputs.shape, labels.shape)
+print(f"{len(loader)} batches per epoch, sizes: {[len(x) for x, _ in loader][-3:]} at the end")
+print(len(DataLoader(dataset, batch_size=8, drop_last=True)), "batches with drop_last=True")
+# --8<-- [end:dataloader]
+
+# --8<-- [start:shuffle]
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+numbers = TensorDataset(torch.arange(10))
+in_order = DataLoader(numbers, batch_size=4)
+shuffled = DataLoader(
+    numbers, batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(0)
+)
+print("no shuffle:", [batch.tolist() for (batch,) in in_order])
+for epoch in range(2):
+    print(f"epoch {epoch}:   ", [batch.tolist() for (batch,) in shuffled])
+# --8<-- [end:shuffle]
+
+# --8<-- [start:num-workers]
+from torch.utils.data import DataLoader
+
+# two worker processes load batches in the background while the main process trains
+loader = DataLoader(dataset, batch_size=100, num_workers=2)
+sizes = [len(inputs) for inputs, _ in loader]
+print(sizes, sum(sizes))
+# --8<-- [end:num-workers]
+
+# --8<-- [start:pin-memory]
+import torch
+from torch.utils.data import DataLoader
+
+device = "cuda" if torch.cuda.is_available() else "cpu"
+# page-locked batches copy to the GPU faster, and asynchronously with non_blocking=True
+loader = DataLoader(dataset, batch_size=64, pin_memory=torch.cuda.is_available())
+inputs, labels = next(iter(loader))
+print(inputs.is_pinned() == torch.cuda.is_available())
+inputs = inputs.to(device, non_blocking=True)
+labels = labels.to(device, non_blocking=True)
+print(inputs.device.type == device)
+# --8<-- [end:pin-memory]
+
+# --8<-- [start:fashion-mnist]
+import torch
+from torchvision import datasets
+from torchvision.transforms import Lambda, ToTensor
+
+# a label y (an int) becomes a vector of 10 zeros with a 1 at index y
+one_hot = Lambda(lambda y: torch.zeros(10, dtype=torch.float).scatter_(0, torch.tensor(y), value=1))
+
+test_data = datasets.FashionMNIST(
+    root="data",
+    train=False,  # the 10,000 test images
+    download=True,  # a no-op when the files are already under root
+    transform=ToTensor(),  # PIL image -> float tensor (C, H, W) in [0, 1]
+    target_transform=one_hot,
+)
+image, target = test_data[0]
+print(len(test_data))
+print(image.shape, image.dtype, image.min().item(), image.max().item())
+print(target)
+print(test_data.classes[target.argmax()])
+# --8<-- [end:fashion-mnist]
+
+# --8<-- [start:one-hot]
+import torch
+import torch.nn.functional as F
+
+agree = all(
+    torch.equal(one_hot(y), F.one_hot(torch.tensor(y), num_classes=10).float()) for y in range(10)
+)
+print("scatter_ and F.one_hot agree on all 10 classes:", agree)
+print(F.one_hot(torch.tensor(3), num_classes=10))  # int64, not float
+print(F.one_hot(torch.tensor([9, 2, 1]), num_classes=10).shape)  # works on a whole batch
+try:
+    F.one_hot(3, num_classes=10)  # a Python int, as the target_transform receives it
+except TypeError as err:
+    print(f"TypeError: {err}")
+# --8<-- [end:one-hot]
+
+# --8<-- [start:grid]
+import matplotlib.pyplot as plt
+import torch
+
+generator = torch.Generator().manual_seed(0)
+figure = plt.figure(figsize=(6, 6))
+for i in range(9):
+    index = torch.randint(len(test_data), size=(1,), generator=generator).item()
+    image, target = test_data[index]
+    axes = figure.add_subplot(3, 3, i + 1)
+    axes.set_title(test_data.classes[target.argmax()])
+    axes.axis("off")
+    axes.imshow(image.squeeze().numpy(), cmap="gray")  # (1, 28, 28) -> (28, 28)
+plt.show()
+# --8<-- [end:grid]
+
+# --8<-- [start:image-folder]
+from collections import Counter
+from pathlib import Path
+
+from torchvision import datasets
+
+root = "data/hymenoptera_data/train"
+images = datasets.ImageFolder(root=root)
+print(images.classes)
+print(images.class_to_idx)
+print(len(images), Counter(images.classes[label] for label in images.targets))
+on_disk = [path for path in sorted(Path(root).rglob("*")) if path.is_file()]
+kept = {Path(path) for path, _ in images.samples}
+print(len(on_disk), "files, skipped:", [path.name for path in on_disk if path not in kept])
+image, label = images[0]
+print(type(image).__name__, image.mode, image.size, label)
+# --8<-- [end:image-folder]
+
+# --8<-- [start:step-by-step]
+from torchvision import transforms
+
+resized = transforms.Resize(256)(image)  # shorter side to 256, aspect ratio kept
+cropped = transforms.CenterCrop(224)(resized)  # the central 224 x 224
+tensor = transforms.ToTensor()(cropped)  # (C, H, W) float in [0, 1]
+print(image.size, "->", resized.size, "->", cropped.size, "->", tuple(tensor.shape))
+print(tensor.dtype, f"{tensor.min().item():.2f}", f"{tensor.max().item():.2f}")
+print(transforms.Resize((256, 256))(image).size)  # a (height, width) pair: squashed to a square
+# --8<-- [end:step-by-step]
+
+# --8<-- [start:pipelines-v1]
+from torchvision import transforms
+
+mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]  # ImageNet's, per channel
+
+train_transforms = transforms.Compose(
+    [
+        transforms.RandomRotation(30),
+        transforms.RandomResizedCrop(224),
+        transforms.RandomHorizontalFlip(),
+        transforms.ToTensor(),
+        transforms.Normalize(mean, std),
+    ]
+)
+test_transforms = transforms.Compose(
+    [
+        transforms.Resize(256),
+        transforms.CenterCrop(224),
+        transforms.ToTensor(),
+        transforms.Normalize(mean, std),
+    ]
+)
+# --8<-- [end:pipelines-v1]
+
+# --8<-- [start:pipelines-v2]
+import torch
+from torchvision.transforms import v2
+
+mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]  # ImageNet's, per channel
+
+train_transforms_v2 = v2.Compose(
+    [
+        v2.RandomRotation(30),
+        v2.RandomResizedCrop(224),
+        v2.RandomHorizontalFlip(),
+        v2.ToImage(),  # v2 splits ToTensor in two: to a tensor image ...
+        v2.ToDtype(torch.float32, scale=True),  # ... then to float in [0, 1]
+        v2.Normalize(mean, std),
+    ]
+)
+test_transforms_v2 = v2.Compose(
+    [
+        v2.Resize(256),
+        v2.CenterCrop(224),
+        v2.ToImage(),
+        v2.ToDtype(torch.float32, scale=True),
+        v2.Normalize(mean, std),
+    ]
+)
+# --8<-- [end:pipelines-v2]
+
+# --8<-- [start:apply-pipelines]
+import torch
+
+test_view = test_transforms(image)
+print(test_view.shape, torch.allclose(test_view, test_transforms_v2(image), atol=1e-5))
+print(torch.equal(test_view, test_transforms(image)))  # deterministic
+torch.manual_seed(0)
+first, second = train_transforms(image), train_transforms(image)
+print(first.shape, torch.equal(first, second))  # random: a new view at every call
+# --8<-- [end:apply-pipelines]
+
+# --8<-- [start:normalize]
+import torch
+from torch.utils.data import DataLoader, Subset
+from torchvision import datasets, transforms
+
+unnormalized = transforms.Compose(
+    [transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()]
+)
+sample = Subset(datasets.ImageFolder(root, transform=unnormalized), range(0, 244, 31))
+batch, _ = next(iter(DataLoader(sample, batch_size=len(sample))))
+normalized = transforms.Normalize(mean, std)(batch)
+for name, x in [("after ToTensor", batch), ("after Normalize", normalized)]:
+    means = x.mean(dim=(0, 2, 3)).tolist()  # one mean per channel (R, G, B)
+    stds = x.std(dim=(0, 2, 3)).tolist()
+    print(f"{name:<16} mean {[round(m, 2) for m in means]}, std {[round(s, 2) for s in stds]}")
+half = transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])(batch)  # the notes' choice
+print(f"[{batch.min():.2f}, {batch.max():.2f}] -> [{half.min():.2f}, {half.max():.2f}]")
+# --8<-- [end:normalize]
+
+# --8<-- [start:wrapped-loader]
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+device = "cuda" if torch.cuda.is_available() else "cpu"
+x_train = torch.rand(256, 784)  # flat 28 x 28 images, as in the notes
+y_train = torch.randint(0, 10, (256,))
+train_dl = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
+
+
+def preprocess(x, y):
+    return x.view(-1, 1, 28, 28).to(device), y.to(device)
+
+
+class WrappedDataLoader:
+    def __init__(self, dl, func):
+        self.dl = dl
+        self.func = func
+
+    def __len__(self):
+        return len(self.dl)
+
+    def __iter__(self):
+        for batch in self.dl:
+            yield self.func(*batch)
+
+
+wrapped = WrappedDataLoader(train_dl, preprocess)
+xb, yb = next(iter(wrapped))
+print(len(wrapped), xb.shape, xb.device.type == device)
+# --8<-- [end:wrapped-loader]
+
+# --8<-- [start:move-in-loop]
+import torch
+
+for xb, yb in train_dl:
+    xb, yb = xb.to(device).view(-1, 1, 28, 28), yb.to(device)
+    ...  # forward, loss, backward, step
+print(xb.shape, xb.device.type == device)
+# --8<-- [end:move-in-loop]

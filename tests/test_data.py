@@ -1,0 +1,131 @@
+"""Behaviour of snippets/data.py: what each example is for, not just that it runs."""
+
+import math
+from collections import Counter
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms
+
+from snippets import data
+
+
+def test_xor_dataset_labels_are_the_xor_of_the_rounded_inputs():
+    torch.manual_seed(1)
+    dataset = data.XORDataset(size=300)
+    assert len(dataset) == 300
+    inputs = torch.stack([dataset[i][0] for i in range(len(dataset))])
+    labels = torch.stack([dataset[i][1] for i in range(len(dataset))])
+    corners = inputs.round().long()
+    assert set(corners.flatten().tolist()) <= {0, 1}  # noise std 0.1 keeps points near corners
+    assert torch.equal(labels, (corners[:, 0] ^ corners[:, 1]).float())
+    assert labels.dtype == torch.float32
+    assert 0.3 < labels.mean().item() < 0.7  # both classes present
+
+
+def test_tensor_dataset_pairs_rows_and_checks_sizes():
+    x, t = data.pairs[4]
+    assert torch.equal(x, data.features[4])
+    assert t.item() == data.targets[4].item()
+    with pytest.raises(AssertionError, match="Size mismatch"):
+        data.TensorDataset(torch.zeros(3, 1), torch.zeros(2))
+
+
+def test_dataloader_batch_shapes_and_count():
+    loader = DataLoader(data.dataset, batch_size=8, shuffle=True)
+    sizes = []
+    for inputs, labels in loader:
+        assert inputs.shape[1:] == (2,)
+        assert labels.shape == inputs.shape[:1]
+        sizes.append(len(inputs))
+    assert len(loader) == len(sizes) == math.ceil(500 / 8)
+    assert sizes[:-1] == [8] * 62
+    assert sizes[-1] == 500 - 62 * 8
+    assert len(DataLoader(data.dataset, batch_size=8, drop_last=True)) == 500 // 8
+
+
+def test_shuffle_visits_every_sample_once_in_a_new_order_each_epoch():
+    epochs = [torch.cat([batch for (batch,) in data.shuffled]) for _ in range(2)]
+    for order in epochs:
+        assert sorted(order.tolist()) == list(range(10))
+    assert not torch.equal(epochs[0], epochs[1])
+    in_order = torch.cat([batch for (batch,) in data.in_order])
+    assert in_order.tolist() == list(range(10))
+
+
+def test_worker_processes_deliver_the_same_batches():
+    main = [x for x, _ in DataLoader(data.dataset, batch_size=100)]
+    workers = [x for x, _ in DataLoader(data.dataset, batch_size=100, num_workers=2)]
+    assert len(main) == len(workers) == 5
+    for a, b in zip(main, workers, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_one_hot_lambda_and_f_one_hot_agree():
+    for y in range(10):
+        expected = torch.zeros(10)
+        expected[y] = 1
+        assert torch.equal(data.one_hot(y), expected)
+        assert torch.equal(F.one_hot(torch.tensor(y), num_classes=10).float(), expected)
+    _, target = data.test_data[0]
+    assert target.sum().item() == 1.0
+    assert target.argmax().item() == data.test_data.targets[0].item()
+
+
+def test_fashion_mnist_test_images_are_scaled_tensors():
+    image, _ = data.test_data[123]
+    assert len(data.test_data) == 10_000
+    assert image.shape == (1, 28, 28)
+    assert image.dtype == torch.float32
+    assert image.min() >= 0.0
+    assert image.max() <= 1.0
+
+
+def test_image_folder_classes_and_counts():
+    images = datasets.ImageFolder(root="data/hymenoptera_data/train")
+    assert images.classes == ["ants", "bees"]
+    assert images.class_to_idx == {"ants": 0, "bees": 1}
+    assert len(images) == 244
+    assert Counter(images.targets) == {0: 123, 1: 121}  # 124 ants files, one is the .gif
+    assert not any(path.endswith(".gif") for path, _ in images.samples)
+
+
+def test_pipelines_give_model_ready_tensors():
+    assert data.test_view.shape == (3, 224, 224)
+    assert torch.allclose(data.test_view, data.test_transforms_v2(data.image), atol=1e-5)
+    torch.manual_seed(3)
+    views = [data.train_transforms(data.image) for _ in range(2)]
+    assert views[0].shape == views[1].shape == (3, 224, 224)
+    assert not torch.equal(views[0], views[1])
+
+
+def test_normalize_of_a_constant_image_gives_the_expected_channel_values():
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    constant = torch.full((3, 8, 8), 0.5)
+    out = transforms.Normalize(mean, std)(constant)
+    for channel in range(3):
+        expected = (0.5 - mean[channel]) / std[channel]
+        assert out[channel].mean().item() == pytest.approx(expected, rel=1e-5)
+        assert out[channel].std().item() == pytest.approx(0.0, abs=1e-6)
+    # a constant image equal to the mean maps to zero
+    at_mean = torch.tensor(mean).view(3, 1, 1).expand(3, 4, 4)
+    assert torch.allclose(transforms.Normalize(mean, std)(at_mean), torch.zeros(3, 4, 4))
+
+
+def test_normalize_moves_the_sample_toward_zero_mean():
+    before = data.batch.mean(dim=(0, 2, 3)).abs()
+    after = data.normalized.mean(dim=(0, 2, 3)).abs()
+    assert (after < before).all()
+    assert data.half.min() >= -1
+    assert data.half.max() <= 1
+
+
+def test_wrapped_loader_reshapes_and_keeps_every_sample():
+    batches = list(data.wrapped)
+    assert len(batches) == len(data.wrapped) == 4
+    assert all(xb.shape[1:] == (1, 28, 28) for xb, _ in batches)
+    assert sorted(torch.cat([yb.cpu() for _, yb in batches]).tolist()) == sorted(
+        data.y_train.tolist()
+    )

@@ -1,0 +1,126 @@
+"""What the Reproducibility page claims, asserted."""
+
+import random
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from snippets import reproducibility as rep
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    assert torch.equal(rep.first, rep.again)
+    assert not torch.equal(rep.first, rep.other)
+    torch.manual_seed(0)
+    assert torch.equal(torch.rand(3), rep.first)
+
+
+def test_seeded_layers_start_from_the_same_weights():
+    assert torch.equal(rep.layer_a.weight, rep.layer_b.weight)
+    assert torch.equal(rep.layer_a.bias, rep.layer_b.bias)
+
+
+def test_an_extra_draw_shifts_the_sequence_by_one():
+    torch.manual_seed(0)
+    five = torch.rand(5)
+    assert torch.equal(rep.shifted, five[1:4])
+    assert not torch.equal(rep.shifted, rep.first)
+
+
+def test_rng_state_rewinds_the_generator():
+    state = torch.get_rng_state()
+    a = torch.rand(4)
+    torch.set_rng_state(state)
+    assert torch.equal(a, torch.rand(4))
+
+
+def test_torch_seed_does_not_seed_numpy():
+    assert rep.a != rep.b
+
+
+def test_seed_everything_seeds_random_numpy_and_torch():
+    rep.seed_everything(3)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    rep.seed_everything(3)
+    assert first == (random.random(), np.random.rand(), torch.rand(1).item())
+    rep.seed_everything(4)
+    other = (random.random(), np.random.rand(), torch.rand(1).item())
+    assert all(x != y for x, y in zip(first, other, strict=True))
+
+
+def test_cuda_seeding_is_safe_without_cuda_and_manual_seed_sets_the_seed():
+    torch.cuda.manual_seed(5)
+    torch.cuda.manual_seed_all(5)
+    torch.manual_seed(7)
+    assert torch.initial_seed() == 7
+
+
+def test_put_has_no_deterministic_version_and_index_put_does():
+    assert rep.put_error.startswith("put_ does not have a deterministic implementation")
+    assert rep.x.tolist() == [2.0, 0.0, 0.0]
+    torch.use_deterministic_algorithms(True)
+    try:
+        with pytest.raises(RuntimeError, match="put_ does not have a deterministic"):
+            torch.zeros(3).put_(torch.tensor([0, 0]), torch.tensor([1.0, 2.0]))
+    finally:
+        torch.use_deterministic_algorithms(False)
+    torch.zeros(3).put_(torch.tensor([0, 0]), torch.tensor([1.0, 2.0]))  # default mode: runs
+
+
+def test_warn_only_turns_the_error_into_a_warning():
+    assert rep.caught[0].category is UserWarning
+    assert "put_ does not have a deterministic implementation" in str(rep.caught[0].message)
+
+
+def test_the_page_leaves_global_state_at_the_defaults():
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert not torch.backends.cudnn.deterministic
+    assert not torch.backends.cudnn.benchmark
+
+
+def test_equally_seeded_loaders_give_the_same_order_and_other_seeds_another():
+    order = rep.batch_order(0)
+    assert order == rep.batch_order(0)
+    assert order != rep.batch_order(1)
+    assert sorted(i for batch in order for i in batch) == list(range(8))  # a permutation
+    assert order != [[0, 1, 2, 3], [4, 5, 6, 7]]  # and really shuffled
+
+
+def test_loader_order_ignores_global_draws_and_epochs_differ():
+    assert rep.epoch_1 == rep.batch_order(0)
+    assert rep.epoch_2 != rep.epoch_1
+
+
+def by_worker(run):
+    return [n for w, n in run if w == 0], [n for w, n in run if w == 1]
+
+
+def test_workers_draw_distinct_reproducible_numbers_from_numpys_global_generator():
+    assert [w for w, _ in rep.run_1] == [0, 0, 1, 1]  # two items per worker
+    assert rep.run_1 == rep.run_2
+    worker_0, worker_1 = by_worker(rep.run_1)
+    assert worker_0 != worker_1
+
+
+def test_a_dataset_owned_generator_repeats_across_workers_without_worker_init_fn():
+    worker_0, worker_1 = by_worker(rep.copies)
+    assert worker_0 == worker_1
+
+
+def test_worker_init_fn_gives_distinct_reproducible_draws_per_worker():
+    worker_0, worker_1 = by_worker(rep.seeded_1)
+    assert worker_0 != worker_1
+    assert rep.seeded_1 == rep.seeded_2
+    assert rep.seeded_1 != rep.reseeded
+
+
+def test_seed_worker_seeds_every_generator_from_torch_initial_seed(monkeypatch):
+    dataset = rep.OwnNoise()
+    monkeypatch.setattr(rep, "get_worker_info", lambda: SimpleNamespace(id=1, dataset=dataset))
+    torch.manual_seed(2**32 + 5)  # seed_worker reduces it modulo 2**32
+    rep.seed_worker(1)
+    assert random.random() == random.Random(5).random()
+    assert dataset[0] == (1, int(np.random.default_rng(5).integers(1000)))
+    assert rep.GlobalNoise()[0] == (1, int(np.random.RandomState(5).randint(1000)))
