@@ -49,6 +49,9 @@ def pytest_configure(config):
             "--device cuda was given but torch.cuda.is_available() is False on this machine: "
             "run it on a GPU runner, or drop --device cuda to test on the CPU."
         )
+    # The pages' examples are tiny: with one thread they run up to 10x faster on a 2-core
+    # runner than with threads that spin waiting for each other (measured on first-model.md).
+    torch.set_num_threads(1)
     os.chdir(ROOT)  # pages use paths relative to the repository root, as `root="data"`
     block()
     fill_from_mirror()
