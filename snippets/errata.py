@@ -166,7 +166,7 @@ print(x)
 
 # --8<-- [start:autograd-one-line]
 run_as_written(
-    "x = torch.zeroes(1, requires_grad=False)# ORwith torch.no_grad():  # useful when doing inference to speed up    y = x*2# OR disable globallytorch.set_grad_enabled(False)# If you want to change after creationx.requires_grad_(True)",  # noqa: E501
+    "x = torch.zeroes(1, requires_grad=False)# ORwith torch.no_grad():  # useful when doing inference to speed up    y = x*2# OR disable globallytorch.set_grad_enabled(False)# If you want to change after creationx.requires_grad_(True)",
     {"torch": torch},
 )
 # --8<-- [end:autograd-one-line]
@@ -479,15 +479,15 @@ print(model)
 for where, source in [
     (
         "004, line 46",
-        "class Network(nn.Module):    def __init__(self):        super().__init__()        # Inputs to hidden layer linear transformation        self.hidden = nn.Linear(784, 256)        # Output layer, 10 units - one for each digit        self.output = nn.Linear(256, 10)        # Define sigmoid activation and softmax output         self.sigmoid = nn.Sigmoid()        self.softmax = nn.Softmax(dim=1)    def forward(self, x):        # Pass the input tensor through each of our operations        x = self.hidden(x)        x = self.sigmoid(x)        x = self.output(x)        x = self.softmax(x)        return x",  # noqa: E501
+        "class Network(nn.Module):    def __init__(self):        super().__init__()        # Inputs to hidden layer linear transformation        self.hidden = nn.Linear(784, 256)        # Output layer, 10 units - one for each digit        self.output = nn.Linear(256, 10)        # Define sigmoid activation and softmax output         self.sigmoid = nn.Sigmoid()        self.softmax = nn.Softmax(dim=1)    def forward(self, x):        # Pass the input tensor through each of our operations        x = self.hidden(x)        x = self.sigmoid(x)        x = self.output(x)        x = self.softmax(x)        return x",
     ),
     (
         "004, line 52",
-        "import torch.nn.functional as Fclass Network(nn.Module):    def __init__(self):        super().__init__()        # Inputs to hidden layer linear transformation        self.fc1 = nn.Linear(784, 256)        self.fc2 = ...        # Output layer, 10 units - one for each digit        self.output = nn.Linear(256, 10)    def forward(self, x):        # Hidden layer with sigmoid activation        x = F.sigmoid(self.fc1(x))        x = F.relu(self.fc2(x))        ...        # Output layer with softmax activation        x = F.softmax(self.output(x), dim=1)        return x",  # noqa: E501
+        "import torch.nn.functional as Fclass Network(nn.Module):    def __init__(self):        super().__init__()        # Inputs to hidden layer linear transformation        self.fc1 = nn.Linear(784, 256)        self.fc2 = ...        # Output layer, 10 units - one for each digit        self.output = nn.Linear(256, 10)    def forward(self, x):        # Hidden layer with sigmoid activation        x = F.sigmoid(self.fc1(x))        x = F.relu(self.fc2(x))        ...        # Output layer with softmax activation        x = F.softmax(self.output(x), dim=1)        return x",
     ),
     (
         "004, line 58",
-        "input_size = 784hidden_sizes = [128, 64]output_size = 10from collections import OrderedDictmodel = nn.Sequential(OrderedDict([                      ('fc1', nn.Linear(input_size, hidden_sizes[0])),                      ('relu1', nn.ReLU()),                      ('fc2', nn.Linear(hidden_sizes[0], hidden_sizes[1])),                      ('relu2', nn.ReLU()),                      ('output', nn.Linear(hidden_sizes[1], output_size)),                      ('softmax', nn.Softmax(dim=1))]))",  # noqa: E501
+        "input_size = 784hidden_sizes = [128, 64]output_size = 10from collections import OrderedDictmodel = nn.Sequential(OrderedDict([                      ('fc1', nn.Linear(input_size, hidden_sizes[0])),                      ('relu1', nn.ReLU()),                      ('fc2', nn.Linear(hidden_sizes[0], hidden_sizes[1])),                      ('relu2', nn.ReLU()),                      ('output', nn.Linear(hidden_sizes[1], output_size)),                      ('softmax', nn.Softmax(dim=1))]))",
     ),
     (
         "003, lines 337-345",
@@ -737,7 +737,7 @@ from torch import nn
 
 model = nn.Linear(2, 1)
 namespace = run_as_written(
-    "from torch import optim# Optimizers require the parameters to optimize and a learning rateoptimizer = optim.SGD(model.parameters(), lr=0.01)",  # noqa: E501
+    "from torch import optim# Optimizers require the parameters to optimize and a learning rateoptimizer = optim.SGD(model.parameters(), lr=0.01)",
     {"model": model},
 )
 print("optimizer" in namespace)
@@ -745,7 +745,7 @@ print("optimizer" in namespace)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 model(torch.ones(1, 2)).sum().backward()
 run_as_written(
-    "# Clear the gradients of all tensors, otherwise gradients are summed up at each pass !!# Clear at each pass, not only after declarationoptimizer.zero_grad()",  # noqa: E501
+    "# Clear the gradients of all tensors, otherwise gradients are summed up at each pass !!# Clear at each pass, not only after declarationoptimizer.zero_grad()",
     {"optimizer": optimizer},
 )
 print(model.bias.grad)  # still there: zero_grad() was part of the comment
@@ -1000,7 +1000,7 @@ from torch import nn
 
 model = nn.Linear(2, 1)
 namespace = run_as_written(
-    "# Save state dictionarytorch.save(model.state_dict(), 'checkpoint.pth')# reload the state dictionarystate_dict = torch.load('checkpoint.pth')# load state dictionary if it has similar architecturemodel.load_state_dict(state_dict)",  # noqa: E501
+    "# Save state dictionarytorch.save(model.state_dict(), 'checkpoint.pth')# reload the state dictionarystate_dict = torch.load('checkpoint.pth')# load state dictionary if it has similar architecturemodel.load_state_dict(state_dict)",
     {"torch": torch, "model": model},
 )
 print(sorted(set(namespace) - {"torch", "model", "__builtins__"}))  # nothing was defined
