@@ -57,6 +57,17 @@ def pytest_configure(config):
     fill_from_mirror()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skipped page block is reported at its page and line, with its reason."""
+    report = yield
+    example = getattr(item, "example", None)
+    if report.skipped and example is not None and isinstance(report.longrepr, tuple):
+        page = Path(example.path).relative_to(ROOT)
+        report.longrepr = (str(page), example.line, report.longrepr[2])
+    return report
+
+
 def pytest_runtest_logreport(report):
     page = report.location[0]
     if not page.startswith("docs/"):

@@ -9,6 +9,8 @@ tmpdir = Path(tmp.name)
 # --8<-- [end:tempdir]
 
 # --8<-- [start:model]
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -20,7 +22,7 @@ class Network(nn.Module):
         super().__init__()
         sizes = [input_size, *hidden_layers]
         self.hidden_layers = nn.ModuleList(
-            nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+            nn.Linear(n_in, n_out) for n_in, n_out in pairwise(sizes)
         )
         self.output = nn.Linear(hidden_layers[-1], output_size)
         self.dropout = nn.Dropout(p=drop_p)
@@ -193,6 +195,7 @@ net = Network(784, 10, [256, 128])
 optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
 for epoch in range(3):
     loss = train_step(net, optimizer, X, y)
+    print(f"epoch {epoch}: loss {loss:.4f}")
 
 checkpoint_path = tmpdir / "checkpoint.pt"
 torch.save(
@@ -205,7 +208,7 @@ torch.save(
     },
     checkpoint_path,
 )
-print(f"saved after epoch {epoch}, loss {loss:.4f}")
+print(f"saved after epoch {epoch}")
 
 # The run goes on without interruption, to compare with a resumed run below.
 loss_uninterrupted = train_step(net, optimizer, X, y)

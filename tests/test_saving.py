@@ -65,7 +65,7 @@ def test_strict_loading_rejects_other_keys_and_non_strict_reports_them():
 
 
 def test_non_strict_loading_still_rejects_shape_mismatches():
-    with pytest.raises(RuntimeError, match="size mismatch for output.weight"):
+    with pytest.raises(RuntimeError, match=r"size mismatch for output\.weight"):
         make(output_size=5).load_state_dict(make().state_dict(), strict=False)
 
 
@@ -78,7 +78,9 @@ def test_map_location_cpu_puts_every_tensor_on_the_cpu(tmp_path):
 def test_whole_model_needs_weights_only_false_or_an_allowlist(tmp_path):
     net = make().eval()
     torch.save(net, tmp_path / "whole.pt")
-    with pytest.raises(pickle.UnpicklingError, match="Unsupported global: GLOBAL snippets.saving"):
+    with pytest.raises(
+        pickle.UnpicklingError, match=r"Unsupported global: GLOBAL snippets\.saving"
+    ):
         torch.load(tmp_path / "whole.pt")
     loaded = torch.load(tmp_path / "whole.pt", weights_only=False)
     x = torch.rand(2, 20)

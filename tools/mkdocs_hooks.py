@@ -144,6 +144,15 @@ def gallery_cards(site_dir: Path) -> str:
 def on_post_page(output, page, config):
     if page.file.src_uri == "gallery/index.md":
         output = output.replace(GALLERY_MARKER, gallery_cards(Path(config["site_dir"])))
+    elif page in _gallery_pages:
+        stem = Path(page.file.src_uri).stem
+        links = (
+            f'<p class="gallery-links">Download this notebook: '
+            f'<a href="../{stem}.ipynb" download>{stem}.ipynb</a> (Jupyter) or '
+            f'<a href="../{stem}.py" download>{stem}.py</a> (jupytext script). It imports '
+            f"the project's <code>snippets</code> package: run it from a checkout.</p>"
+        )
+        output = output.replace("</h1>", "</h1>" + links, 1)
     return output
 
 

@@ -249,8 +249,14 @@ def make_sybil(patterns=("*.md",), path: Path = ROOT / "docs", options: dict | N
         path=str(path),
         patterns=list(patterns),
         excludes=["gallery/*.md"],
+        setup=start_of_page,
         teardown=end_of_page,
     )
+
+
+def start_of_page(namespace: dict) -> None:
+    """A page runs as a reader's script would: as __main__."""
+    namespace["__name__"] = "__main__"
 
 
 def end_of_page(namespace: dict) -> None:
