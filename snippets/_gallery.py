@@ -7,6 +7,8 @@ whole training: the code paths run, the bars are not enforced.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import random
@@ -71,6 +73,14 @@ class Run:
             (RECORDS / f"{self.name}.json").write_text(json.dumps(record, indent=2))
         print(f"Wall time: {seconds:.1f} s")
         return seconds
+
+
+@contextlib.contextmanager
+def page_imports():
+    """Import topic modules as the tests run them: from the repository root (their examples
+    read data/), with the output of those examples silenced (it belongs to their pages)."""
+    with contextlib.chdir(ROOT), contextlib.redirect_stdout(io.StringIO()):
+        yield
 
 
 def start(name: str, seed: int = 0) -> Run:

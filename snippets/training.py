@@ -9,9 +9,7 @@ from torchvision.transforms import ToTensor
 
 device = "cuda" if torch.cuda.is_available() else "cpu"
 
-training_data = datasets.FashionMNIST(
-    root="data", train=True, download=True, transform=ToTensor()
-)
+training_data = datasets.FashionMNIST(root="data", train=True, download=True, transform=ToTensor())
 test_data = datasets.FashionMNIST(root="data", train=False, download=True, transform=ToTensor())
 
 # A small subset keeps this page fast; the gallery trains on all 60,000 images.
@@ -251,7 +249,7 @@ model = NeuralNetwork().to(device)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 # disable=None: no bar when the output is not a terminal (a log file, a CI job)
 with tqdm(range(3), desc="epochs", disable=None) as bar:
-    for epoch in bar:
+    for _ in bar:
         train_loss = train_loop(train_dataloader, model, loss_fn, optimizer)
         bar.set_postfix(loss=f"{train_loss:.3f}")
 print("done")
@@ -298,7 +296,7 @@ epochs = 2
 bs = 64
 
 print(f"before: loss {loss_func(model(x_valid), y_valid):.2f}")
-for epoch in range(epochs):
+for _ in range(epochs):
     for i in range((n - 1) // bs + 1):
         xb = x_train[i * bs : i * bs + bs]
         yb = y_train[i * bs : i * bs + bs]
@@ -326,6 +324,7 @@ def model(xb):
     return xb @ weights + bias  # logits: cross_entropy applies log_softmax itself
 
 
+print(f"loss {loss_func(model(x_valid), y_valid):.2f}")
 # --8<-- [end:cross-entropy]
 
 # --8<-- [start:module]
@@ -350,7 +349,7 @@ class MnistLogistic(nn.Module):
 torch.manual_seed(0)
 model = MnistLogistic()
 print([name for name, _ in model.named_parameters()])
-for epoch in range(epochs):
+for _ in range(epochs):
     for i in range((n - 1) // bs + 1):
         xb = x_train[i * bs : i * bs + bs]
         yb = y_train[i * bs : i * bs + bs]
@@ -393,7 +392,7 @@ def get_model(lr=0.1):
 
 torch.manual_seed(0)
 model, opt = get_model()
-for epoch in range(epochs):
+for _ in range(epochs):
     for i in range((n - 1) // bs + 1):
         xb = x_train[i * bs : i * bs + bs]
         yb = y_train[i * bs : i * bs + bs]
@@ -414,7 +413,7 @@ train_dl = DataLoader(train_ds, batch_size=bs, shuffle=True)
 
 torch.manual_seed(0)
 model, opt = get_model()
-for epoch in range(epochs):
+for _ in range(epochs):
     for xb, yb in train_dl:
         loss = loss_func(model(xb), yb)
         loss.backward()
@@ -496,7 +495,7 @@ for record in history:
 # --8<-- [start:cnn]
 import torch
 import torch.nn.functional as F
-from torch import nn, optim
+from torch import nn
 
 
 class Net(nn.Module):
@@ -528,7 +527,7 @@ class Net(nn.Module):
 
 torch.manual_seed(0)
 model = Net().to(device)
-opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 history = fit(2, model, loss_func, opt, train_dl, valid_dl)
 print(f"{sum(p.numel() for p in model.parameters())} parameters")
 print(f"validation loss fell: {history[-1]['val_loss'] < history[0]['val_loss']}")

@@ -1,0 +1,166 @@
+# %% [markdown]
+# # A convolutional network on FashionMNIST
+#
+# The study notes' `Net` is PyTorch's LeNet-style CIFAR-10 example: two convolutions with max
+# pooling, then three linear layers. Here it is adapted to FashionMNIST's 28x28 greyscale
+# images, traced shape by shape, and trained with the `fit()` of the
+# [Training and evaluation](../training.md) page. The bar: 91.6% test accuracy, with fewer
+# than 100,000 parameters.
+
+# %%
+from snippets._gallery import DATA_ROOT, FAST, page_imports, start
+
+run = start("fashion_cnn")
+
+# %%
+import torch
+from torch.utils.data import TensorDataset
+from torchvision import datasets
+
+with page_imports():  # the training page's module runs its small examples on import
+    from snippets.training import Net, evaluate, fit, get_data
+
+train_set = datasets.FashionMNIST(DATA_ROOT, train=True, download=True)
+test_set = datasets.FashionMNIST(DATA_ROOT, train=False, download=True)
+classes = test_set.classes
+
+
+def as_tensors(ds, n=None):
+    """All images at once, as ToTensor() would give them one by one: (1, 28, 28) in [0, 1]."""
+    return TensorDataset(ds.data[:n].float().div(255).unsqueeze(1), ds.targets[:n])
+
+
+train_ds = as_tensors(train_set, 1280 if FAST else None)
+test_ds = as_tensors(test_set, 1000 if FAST else None)
+print(f"{len(train_ds)} training images, {len(test_ds)} test images")
+
+# %% [markdown]
+# ## From CIFAR-10 to FashionMNIST, shape by shape
+#
+# The notes' network takes 3x32x32 colour images: `conv1 = nn.Conv2d(3, 6, 5)` and
+# `fc1 = nn.Linear(16 * 5 * 5, 120)`. FashionMNIST images have one channel, so `conv1` takes
+# 1 input channel; and they are 28x28, so `padding=2` on `conv1` (as LeNet-5 did) keeps them
+# at 28x28, after which every shape is the notes' and `fc1` keeps its 400 inputs. Following
+# one image through the layers:
+
+# %%
+import torch.nn.functional as F
+
+notes_net = Net()  # the notes' widths: 6 and 16 channels, 120 and 84 hidden units
+x = train_ds.tensors[0][:1]
+print(f"{'input':<30}{tuple(x.shape)}")
+x = F.relu(notes_net.conv1(x))
+print(f"{'conv1 (5x5, padding 2), relu':<30}{tuple(x.shape)}")
+x = notes_net.pool(x)
+print(f"{'max pool 2x2':<30}{tuple(x.shape)}")
+x = F.relu(notes_net.conv2(x))
+print(f"{'conv2 (5x5), relu':<30}{tuple(x.shape)}")
+x = notes_net.pool(x)
+print(f"{'max pool 2x2':<30}{tuple(x.shape)}")
+x = torch.flatten(x, 1)
+print(f"{'flatten':<30}{tuple(x.shape)}")
+x = F.relu(notes_net.fc1(x))
+print(f"{'fc1, relu':<30}{tuple(x.shape)}")
+x = F.relu(notes_net.fc2(x))
+print(f"{'fc2, relu':<30}{tuple(x.shape)}")
+x = notes_net.fc3(x)
+print(f"{'fc3: logits':<30}{tuple(x.shape)}")
+print(f"{sum(p.numel() for p in notes_net.parameters()):,} parameters")
+
+# %% [markdown]
+# ## A wider `Net`, still under 100,000 parameters
+#
+# Six filters are few for telling a shirt from a pullover. The same architecture with 16 and
+# 32 channels, smaller linear layers (the 800 features after `conv2` would make a 120-unit
+# `fc1` cost 96,000 weights alone) and dropout between them stays under the budget.
+
+# %%
+torch.manual_seed(0)
+model = Net(c1=16, c2=32, hidden=(64, 64), dropout=0.25).to(run.device)
+n_params = sum(p.numel() for p in model.parameters())
+print(model)
+print(f"{n_params:,} parameters")
+
+# %% [markdown]
+# ## Training with the shared `fit()`
+#
+# Adam, batches of 128; `fit()` validates on the test set after each epoch and returns the
+# history, which the plots below use.
+
+# %%
+torch.manual_seed(0)
+train_dl, test_dl = get_data(train_ds, test_ds, bs=128)
+optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+history = fit(1 if FAST else 8, model, F.cross_entropy, optimizer, train_dl, test_dl)
+for record in history:
+    print(
+        f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}, "
+        f"test loss {record['val_loss']:.4f}, test accuracy {record['val_acc']:.2%}"
+    )
+
+# %%
+_, test_acc = evaluate(model, F.cross_entropy, test_dl)
+run.check("test accuracy", test_acc, 0.916)
+run.check("parameters under 100k", float(n_params < 100_000), 1.0)
+
+# %% [markdown]
+# ## What the first layer learned
+#
+# Each of the 16 filters of `conv1` is a 5x5 grid of weights, drawn here in grey levels: they
+# respond to edges and strokes at different orientations.
+
+# %%
+import matplotlib.pyplot as plt
+
+filters = model.conv1.weight.detach().cpu()[:, 0]
+fig_filters, axes = plt.subplots(2, 8, figsize=(8, 2.4), dpi=90)
+for f, ax in zip(filters, axes.flat, strict=True):
+    ax.imshow(f, cmap="gray")
+    ax.axis("off")
+fig_filters.suptitle("conv1: the 16 learned 5x5 filters")
+fig_filters.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Feature maps of one image
+#
+# The output of `conv1` (after the ReLU) for one test image: each filter lights up a
+# different part of the garment.
+
+# %%
+image, label = test_ds[0]
+model.eval()
+with torch.no_grad():
+    maps = F.relu(model.conv1(image.unsqueeze(0).to(run.device)))[0].cpu()
+    predicted = model(image.unsqueeze(0).to(run.device)).argmax(dim=1).item()
+
+fig_maps, axes = plt.subplots(2, 9, figsize=(9, 2.4), dpi=90)
+for row in range(2):  # the image at the start of each row, then 8 of the 16 maps
+    axes[row, 0].imshow(image[0], cmap="gray_r")
+    for col in range(8):
+        axes[row, col + 1].imshow(maps[row * 8 + col], cmap="viridis")
+for ax in axes.flat:
+    ax.axis("off")
+axes[0, 0].set_title(f"true: {classes[label]}", fontsize=7)
+axes[1, 0].set_title(f"predicted: {classes[predicted]}", fontsize=7)
+fig_maps.suptitle("conv1 feature maps of one test image")
+fig_maps.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Accuracy, epoch by epoch
+
+# %%
+fig_curve, ax = plt.subplots(figsize=(5, 3), dpi=90)
+ax.plot([r["epoch"] for r in history], [r["val_acc"] for r in history], marker="o")
+ax.axhline(0.916, color="grey", linestyle="--", linewidth=1, label="bar: 91.6%")
+ax.set(xlabel="epoch", ylabel="test accuracy", title="Wider Net on FashionMNIST")
+ax.legend()
+fig_curve.tight_layout()
+plt.show()
+
+# %%
+run.finish(
+    headline=f"The notes' Net, widened to {n_params:,} parameters: {test_acc:.1%} test accuracy",
+    thumbnail=fig_filters,
+)
