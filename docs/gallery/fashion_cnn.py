@@ -115,7 +115,7 @@ import matplotlib.pyplot as plt
 filters = model.conv1.weight.detach().cpu()[:, 0]
 fig_filters, axes = plt.subplots(2, 8, figsize=(8, 2.4), dpi=90)
 for f, ax in zip(filters, axes.flat, strict=True):
-    ax.imshow(f, cmap="gray")
+    ax.imshow(f.numpy(), cmap="gray")
     ax.axis("off")
 fig_filters.suptitle("conv1: the 16 learned 5x5 filters")
 fig_filters.tight_layout()
@@ -136,9 +136,9 @@ with torch.no_grad():
 
 fig_maps, axes = plt.subplots(2, 9, figsize=(9, 2.4), dpi=90)
 for row in range(2):  # the image at the start of each row, then 8 of the 16 maps
-    axes[row, 0].imshow(image[0], cmap="gray_r")
+    axes[row, 0].imshow(image[0].numpy(), cmap="gray_r")
     for col in range(8):
-        axes[row, col + 1].imshow(maps[row * 8 + col], cmap="viridis")
+        axes[row, col + 1].imshow(maps[row * 8 + col].numpy(), cmap="viridis")
 for ax in axes.flat:
     ax.axis("off")
 axes[0, 0].set_title(f"true: {classes[label]}", fontsize=7)

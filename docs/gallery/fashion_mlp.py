@@ -143,7 +143,7 @@ for t, p in zip(y_test.tolist(), predicted.tolist(), strict=True):
     confusion[t, p] += 1
 
 fig_confusion, ax = plt.subplots(figsize=(6.4, 5.6), dpi=90)
-ax.imshow(confusion, cmap="Blues")
+ax.imshow(confusion.numpy(), cmap="Blues")
 for t in range(10):
     for p in range(10):
         count = confusion[t, p].item()
@@ -163,7 +163,7 @@ plt.show()
 # %%
 fig_grid, axes = plt.subplots(3, 8, figsize=(10, 4.4), dpi=80)
 for i, ax in enumerate(axes.flat):
-    ax.imshow(x_test[i, 0], cmap="gray_r")
+    ax.imshow(x_test[i, 0].numpy(), cmap="gray_r")
     right = predicted[i] == y_test[i]
     title = classes[predicted[i]] if right else f"{classes[predicted[i]]}\n({classes[y_test[i]]})"
     ax.set_title(title, fontsize=7, color="black" if right else "red")

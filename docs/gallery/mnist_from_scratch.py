@@ -314,7 +314,7 @@ w = logistic.lin.weight.detach().cpu().view(10, 28, 28)
 fig, axes = plt.subplots(2, 5, figsize=(7.5, 3.4), dpi=90)
 limit = w.abs().max().item()
 for digit, ax in enumerate(axes.flat):
-    ax.imshow(w[digit], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.imshow(w[digit].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
     ax.set_title(str(digit))
     ax.axis("off")
 fig.suptitle("Logistic regression weights, one image per digit")

@@ -43,7 +43,7 @@ test_loader = data.DataLoader(test_set, batch_size=500)
 
 # %%
 fig, ax = plt.subplots(figsize=(4, 4))
-points, labels = test_set.data, test_set.labels
+points, labels = test_set.data.numpy(), test_set.labels.numpy()
 for value, colour in ((0, "tab:blue"), (1, "tab:orange")):
     ax.scatter(*points[labels == value].T, s=6, c=colour, label=f"class {value}")
 ax.set(xlabel="$x_1$", ylabel="$x_2$", title="Held-out points")
@@ -88,7 +88,8 @@ grid = torch.linspace(-0.5, 1.5, 200)
 xx, yy = torch.meshgrid(grid, grid, indexing="xy")
 with torch.no_grad():
     logits = model(torch.stack([xx.flatten(), yy.flatten()], dim=1).to(run.device))
-probabilities = torch.sigmoid(logits).reshape(xx.shape).cpu()
+probabilities = torch.sigmoid(logits).reshape(xx.shape).cpu().numpy()
+xx, yy = xx.numpy(), yy.numpy()
 
 boundary, ax = plt.subplots(figsize=(4.5, 4))
 contour = ax.contourf(xx, yy, probabilities, levels=20, cmap="RdBu_r", alpha=0.8)
