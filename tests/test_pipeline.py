@@ -141,20 +141,24 @@ def test_pages_do_not_import_from_snippets(page):
         )
 
 
-def run_fixture_site(*names: str) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def broken_site() -> subprocess.CompletedProcess:
+    """pytest with Sybil over the fixture site, whose pages fail on purpose, one way each."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--tb=short",
-         "--confcutdir", str(FIXTURE), "--rootdir", str(FIXTURE),
-         *[str(FIXTURE / "docs" / name) for name in names]],
+         "--confcutdir", str(FIXTURE), "--rootdir", str(FIXTURE), str(FIXTURE / "docs")],
         capture_output=True, text=True, env=env, cwd=FIXTURE, check=False,
     )  # fmt: skip
 
 
-def test_a_failure_in_included_code_names_the_page_and_the_snippet_line():
-    result = run_fixture_site("raises.md")
-    assert result.returncode == 1, result.stdout
-    out = result.stdout
+def test_the_broken_site_fails_three_times(broken_site):
+    assert broken_site.returncode == 1, broken_site.stdout
+    assert "3 failed, 2 passed" in broken_site.stdout
+
+
+def test_a_failure_in_included_code_names_the_page_and_the_snippet_line(broken_site):
+    out = broken_site.stdout
     assert "raises.md::line:7" in out  # the page and the line of the failing block
     assert "snippets/broken.py:6: in <module>" in out  # the snippet file and line that raised
     assert "ZeroDivisionError: division by zero" in out
@@ -162,14 +166,14 @@ def test_a_failure_in_included_code_names_the_page_and_the_snippet_line():
     assert "section at line 4" in out
 
 
-def test_a_failure_in_page_code_names_the_page_line():
-    out = run_fixture_site("inline.md").stdout
+def test_a_failure_in_page_code_names_the_page_line(broken_site):
+    out = broken_site.stdout
     assert "docs/inline.md:8: in <module>" in out
     assert "KeyError: 'b'" in out
 
 
-def test_a_missing_include_names_the_page_and_the_include():
-    out = run_fixture_site("missing.md").stdout
+def test_a_missing_include_names_the_page_and_the_include(broken_site):
+    out = broken_site.stdout
     assert "missing.md, line 4: cannot include" in out
     assert "Snippet section 'no-such-section' could not be located" in out
 

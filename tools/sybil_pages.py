@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import doctest
 import io
+import os
 import re
 import sys
 import textwrap
@@ -68,7 +69,8 @@ def snippet_options(config_file: Path = ROOT / "mkdocs.yml") -> dict:
 
 
 def expander(options: dict):
-    """pymdownx.snippets' own preprocessor, set up as the build sets it up."""
+    """pymdownx.snippets' own preprocessor, set up as the build sets it up (a fresh one per
+    block: it reads the snippet files anew, so an edited snippet is seen at once)."""
     md = markdown.Markdown(
         extensions=["pymdownx.snippets"], extension_configs={"pymdownx.snippets": options}
     )
@@ -85,19 +87,37 @@ class Chunk:
     included: bool
 
 
+SKIPPED_DIRS = {"site", "data", "node_modules", "__pycache__"}
+
+
+@cache
+def python_files(base: Path) -> tuple[Path, ...]:
+    """The .py files under a snippets base path, without virtual environments and caches."""
+    found = []
+    for folder, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        found += [Path(folder) / name for name in sorted(files) if name.endswith(".py")]
+    return tuple(found)
+
+
+@cache
+def file_lines(path: Path) -> tuple[str, ...]:
+    return tuple(path.read_text(encoding="utf-8").splitlines())
+
+
 def locate(expanded: list[str], include_line: str, base: Path) -> tuple[Path, int] | None:
     """Find the snippet file and 1-based line where expanded include text comes from."""
-    wanted = "\n".join(expanded)
+    wanted = textwrap.dedent("\n".join(expanded))
     width = len(expanded)
-    for path in sorted(base.rglob("*.py")):
+    for path in python_files(base):
         if path.relative_to(base).as_posix() not in include_line:
             continue
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = file_lines(path)
         for start in range(len(lines) - width + 1):
             window = lines[start : start + width]
-            if window[0].strip() == expanded[0].strip() and textwrap.dedent(
-                "\n".join(window)
-            ) == textwrap.dedent(wanted):
+            if window[0].strip() == expanded[0].strip() and (
+                textwrap.dedent("\n".join(window)) == wanted
+            ):
                 return path, start + 1
     return None
 

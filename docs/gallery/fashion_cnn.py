@@ -4,7 +4,7 @@
 # The study notes' `Net` is PyTorch's LeNet-style CIFAR-10 example: two convolutions with max
 # pooling, then three linear layers. Here it is adapted to FashionMNIST's 28x28 greyscale
 # images, traced shape by shape, and trained with the `fit()` of the
-# [Training and evaluation](../training.md) page. The bar: 91.6% test accuracy, with fewer
+# [Training and evaluation](../../training/) page. The bar: 91.6% test accuracy, with fewer
 # than 100,000 parameters.
 
 # %%

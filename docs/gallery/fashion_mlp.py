@@ -4,7 +4,7 @@
 # PyTorch's [quickstart](https://pytorch.org/tutorials/beginner/basics/quickstart_tutorial.html)
 # trains a multilayer perceptron on FashionMNIST: SGD, learning rate 1e-3, batches of 64,
 # 5 epochs. The study notes copy an older version of it whose network ends with a ReLU, so
-# every negative logit is clamped to 0 (the [Training and evaluation](../training.md) page
+# every negative logit is clamped to 0 (the [Training and evaluation](../../training/) page
 # shows why that blocks the gradient). This notebook trains:
 #
 # 1. the notes' network exactly as written,

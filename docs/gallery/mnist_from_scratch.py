@@ -9,7 +9,7 @@
 #
 # This notebook runs every stage on the full data set, and keeps the score of each in one
 # table at the end: the refactoring changes how much code there is to get wrong, not what the
-# model learns. The [Training and evaluation](../training.md) page explains each step on a
+# model learns. The [Training and evaluation](../../training/) page explains each step on a
 # small sample; the `fit()`, `get_data()` and `evaluate()` used here are the ones that page
 # shows and that its tests check.
 #
