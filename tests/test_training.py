@@ -180,3 +180,24 @@ def test_net_keeps_the_notes_shapes_on_28x28_greyscale():
     assert sum(p.numel() for p in net.parameters()) == 61706
     wide = training.Net(c1=16, c2=32, hidden=(64, 64), dropout=0.2)
     assert wide(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_fit_steps_a_scheduler_once_per_batch():
+    torch.manual_seed(0)
+    train_dl, valid_dl = training.get_data(blobs(seed=1), blobs(n=128, seed=1), bs=32)
+    model, opt = training.get_model(lr=0.05)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.1, epochs=2, steps_per_epoch=len(train_dl)
+    )
+    training.fit(2, model, F.cross_entropy, opt, train_dl, valid_dl, scheduler=scheduler)
+    assert scheduler.last_epoch == 2 * len(train_dl)  # the whole cycle was run
+    assert opt.param_groups[0]["lr"] < 0.1 / 25  # annealed below its starting lr
+
+
+def test_batch_norm_is_optional_and_adds_only_normalization():
+    plain = training.Net(c1=16, c2=32, hidden=(64, 64))
+    normed = training.Net(c1=16, c2=32, hidden=(64, 64), batch_norm=True)
+    extra = sum(p.numel() for p in normed.parameters()) - sum(p.numel() for p in plain.parameters())
+    assert extra == 2 * (16 + 32)  # a scale and a shift per channel
+    assert isinstance(normed.bn2, torch.nn.BatchNorm2d)
+    assert normed(torch.rand(2, 1, 28, 28)).shape == (2, 10)
