@@ -77,3 +77,48 @@ def lock(session: nox.Session) -> None:
         "gives the same site.\n# Regenerate with: nox -s lock\n"
     )
     (ROOT / "constraints.txt").write_text(header + frozen)
+
+
+def require_site(session: nox.Session) -> None:
+    import os
+
+    site = Path(os.environ.get("GUIDE_SITE_DIR") or ROOT / "site")  # as tests/browser reads it
+    if not (site / "index.html").is_file():
+        session.error(
+            f"{site} has no index.html: build the site first with `nox -s docs`. The browser "
+            "checks test the built site; they build nothing."
+        )
+
+
+def install_node_packages(session: nox.Session) -> None:
+    # axe-core, linkinator and Lighthouse, pinned in package-lock.json, into node_modules/.
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+
+
+@nox.session(name="browser-test", python="3.11")
+def browser_test(session: nox.Session) -> None:
+    """Test the built site in Chromium (apt-get install chromium): every page loads offline
+    without console errors, search, copy buttons, theme toggle, gallery figures, axe-core,
+    internal links and anchors; screenshots go to test-artifacts/."""
+    require_site(session)
+    install(session, "browser")
+    install_node_packages(session)
+    # An explicit path: pytest's norecursedirs keeps tests/browser out of `nox -s docs-test`.
+    session.run("pytest", "tests/browser", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lighthouse(session: nox.Session) -> None:
+    """Lighthouse on the home, a topic and a gallery page of site/: performance and
+    accessibility >= 95 (reports in test-artifacts/lighthouse/)."""
+    require_site(session)
+    install_node_packages(session)
+    session.run("python", "tests/browser/lighthouse.py", *session.posargs)
+
+
+@nox.session(name="linkcheck-external", python="3.11")
+def linkcheck_external(session: nox.Session) -> None:
+    """List and check the site's external links (uses the network: not run in CI)."""
+    require_site(session)
+    install_node_packages(session)
+    session.run("python", "tests/browser/external_links.py")

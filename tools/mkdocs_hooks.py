@@ -149,7 +149,7 @@ def on_post_page(output, page, config):
         links = (
             f'<p class="gallery-links">Download this notebook: '
             f'<a href="../{stem}.ipynb" download>{stem}.ipynb</a> (Jupyter) or '
-            f'<a href="../{stem}.py" download>{stem}.py</a> (jupytext script). It imports '
+            f'<a href="{stem}.py" download>{stem}.py</a> (jupytext script). It imports '
             f"the project's <code>snippets</code> package: run it from a checkout.</p>"
         )
         output = output.replace("</h1>", "</h1>" + links, 1)

@@ -68,7 +68,7 @@ print(f"{'fc3: logits':<30}{tuple(x.shape)}")
 print(f"{sum(p.numel() for p in notes_net.parameters()):,} parameters")
 
 # %% [markdown]
-# ## A wider `Net`, still under 100,000 parameters
+# ## A wider Net, still under 100,000 parameters
 #
 # Six filters are few for telling a shirt from a pullover. The same architecture with 16 and
 # 32 channels, smaller linear layers (the 800 features after `conv2` would make a 120-unit
@@ -85,7 +85,7 @@ print(model)
 print(f"{n_params:,} parameters")
 
 # %% [markdown]
-# ## Training with the shared `fit()`
+# ## Training with the shared fit()
 #
 # Adam, batches of 128, and a one-cycle learning-rate schedule (up to 5e-3, then down to
 # almost zero), stepped after every batch by `fit()`; `fit()` validates on the test set after

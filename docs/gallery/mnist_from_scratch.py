@@ -1,5 +1,5 @@
 # %% [markdown]
-# # From scratch to `fit()` on MNIST
+# # From scratch to fit() on MNIST
 #
 # PyTorch's tutorial [What is `torch.nn` really?](https://pytorch.org/tutorials/beginner/nn_tutorial.html)
 # (the "NN pipeline" of the study notes) writes logistic regression on MNIST with bare tensors,
@@ -85,7 +85,7 @@ def score(stage, model):
 
 
 # %% [markdown]
-# ## 1. From scratch: tensors, `log_softmax` and the negative log-likelihood
+# ## 1. From scratch: tensors, log_softmax and the negative log-likelihood
 #
 # The weights are plain tensors that require gradients (Xavier initialisation: divided by
 # the square root of the number of inputs), the loss is written by hand, and the update runs
@@ -118,7 +118,7 @@ for _ in range(epochs):
 score("1. tensors, log_softmax, nll", model)
 
 # %% [markdown]
-# ## 2. `F.cross_entropy`
+# ## 2. F.cross_entropy
 #
 # One function for `log_softmax` followed by the negative log-likelihood; the model returns
 # logits.
@@ -150,7 +150,7 @@ for _ in range(epochs):
 score("2. F.cross_entropy", model)
 
 # %% [markdown]
-# ## 3. `nn.Module` with `nn.Parameter`
+# ## 3. nn.Module with nn.Parameter
 #
 # `MnistLogistic` declares the same two tensors as `nn.Parameter`s: the update loop runs over
 # `model.parameters()` and `model.zero_grad()` clears them all.
@@ -170,7 +170,7 @@ for _ in range(epochs):
 score("3. nn.Module, nn.Parameter", model)
 
 # %% [markdown]
-# ## 4. `nn.Linear`
+# ## 4. nn.Linear
 #
 # `MnistLinear` lets `nn.Linear` create and initialise the weight and the bias. Its default
 # initialisation is not the one above, so the numbers differ a little.
@@ -190,7 +190,7 @@ for _ in range(epochs):
 score("4. nn.Linear", model)
 
 # %% [markdown]
-# ## 5. `torch.optim`
+# ## 5. torch.optim
 #
 # `opt.step()` is the update, `opt.zero_grad()` the clearing.
 
@@ -210,7 +210,7 @@ for _ in range(epochs):
 score("5. torch.optim", model)
 
 # %% [markdown]
-# ## 6. `TensorDataset` and `DataLoader`
+# ## 6. TensorDataset and DataLoader
 #
 # The loader cuts the data into batches and shuffles them at each epoch (the loops above
 # never shuffled).
@@ -232,7 +232,7 @@ for _ in range(epochs):
 score("6. TensorDataset, DataLoader", model)
 
 # %% [markdown]
-# ## 7. `fit()` and `get_data()`
+# ## 7. fit() and get_data()
 #
 # `fit()` trains with `loss_batch()`, validates after each epoch, and returns the history.
 # The model goes to `run.device` (a GPU when there is one), and `fit()` moves each batch to
@@ -253,10 +253,10 @@ for record in history:
 results.append(("7. fit(), get_data()", history[-1]["val_loss"], history[-1]["val_acc"]))
 
 # %% [markdown]
-# ## 8. A convolutional network through the same `fit()`
+# ## 8. A convolutional network through the same fit()
 #
 # `Net` is the study notes' LeNet-style network adapted to 28x28 greyscale images (the
-# [CNN notebook](fashion_cnn.py) traces it layer by layer). Its `forward` reshapes rows of 784
+# [CNN notebook](../fashion_cnn/) traces it layer by layer). Its `forward` reshapes rows of 784
 # pixels into images, so it takes the same loaders. SGD with momentum, as in the tutorial's
 # CNN stage.
 

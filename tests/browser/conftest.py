@@ -1,0 +1,148 @@
+"""Browser tests of the built site: Debian's Chromium, driven by Playwright, on site/ served
+on 127.0.0.1 (`nox -s browser-test`; the suite builds nothing, `nox -s docs` builds site/).
+
+Every request a page makes is recorded; a request to any host other than the local server
+is aborted before it leaves and fails the test that made it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import sync_playwright
+from site_server import MISSING_SITE, ROOT, SITE, serve
+
+CHROMIUM = os.environ.get("GUIDE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+def pytest_configure(config):
+    if not (SITE / "index.html").is_file():
+        raise pytest.UsageError(MISSING_SITE)
+    if not Path(CHROMIUM).is_file():
+        raise pytest.UsageError(
+            f"no Chromium at {CHROMIUM}: install Debian's (apt-get install -y chromium) or "
+            "point GUIDE_CHROMIUM at one. Never `playwright install`: it downloads a browser."
+        )
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    with serve() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Recorder:
+    """What the pages of one browser context requested, printed and threw."""
+
+    base_url: str
+    requests: list = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def failed_responses(self) -> list[str]:
+        failed = []
+        for request in self.requests:
+            response = request.response()
+            if response is None:
+                failed.append(f"{request.url} (no response: {request.failure})")
+            elif response.status >= 400:
+                failed.append(f"{request.url} (HTTP {response.status})")
+        return failed
+
+    def transferred(self) -> int:
+        """Bytes received for every request so far: headers and (encoded) bodies."""
+        total = 0
+        for request in self.requests:
+            if request.url.startswith("data:") or request.response() is None:
+                continue
+            sizes = request.sizes()
+            total += sizes["responseHeadersSize"] + sizes["responseBodySize"]
+        return total
+
+
+@pytest.fixture
+def new_context(browser, base_url):
+    """Make a browser context whose every request is recorded; foreign hosts are refused."""
+    local = urlsplit(base_url).netloc
+    contexts = []
+
+    def make(color_scheme: str = "light", **options):
+        context = browser.new_context(
+            base_url=base_url, color_scheme=color_scheme, viewport=VIEWPORT, **options
+        )
+        recorder = Recorder(base_url)
+
+        def route(route):
+            url = route.request.url
+            if url.startswith(("data:", "blob:")) or urlsplit(url).netloc == local:
+                route.continue_()
+            else:
+                recorder.foreign.append(url)
+                route.abort("blockedbyclient")
+
+        context.route(re.compile(r".*"), route)
+        context.on("request", lambda request: recorder.requests.append(request))
+        context.on(
+            "console",
+            lambda message: (
+                recorder.console_errors.append(f"{message.text} ({message.location})")
+                if message.type == "error"
+                else None
+            ),
+        )
+        context.on("weberror", lambda error: recorder.page_errors.append(str(error.error)))
+        context.recorder = recorder
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> Path:
+    if not AXE.is_file():
+        pytest.fail(
+            f"{AXE.relative_to(ROOT)} is missing: run `npm ci` at the repository root "
+            "(nox -s browser-test does)."
+        )
+    return AXE
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    path = ARTIFACTS / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,51 @@
+"""The copy button of a code block puts on the clipboard exactly the code shown, and that code
+runs in a fresh interpreter (first blocks of topic pages, which start with their imports)."""
+
+import doctest
+import subprocess
+import sys
+
+import pytest
+
+FIRST_BLOCKS = ["tensors/", "autograd/", "losses/", "models/"]
+COPY_BUTTON = "button[title='Copy to clipboard'], button.md-clipboard"
+
+
+@pytest.mark.parametrize("path", FIRST_BLOCKS)
+def test_copied_code_is_the_code_shown_and_runs(path, new_context, base_url, tmp_path):
+    context = new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    page = context.new_page()
+    page.goto(path)
+    block = page.locator(".md-content div.highlight:has(code)").first
+    shown = block.locator("pre > code").inner_text()
+    block.hover()
+    block.locator(COPY_BUTTON).first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.rstrip("\n") == shown.rstrip("\n"), f"/{path}: the copy button copied {copied!r}"
+    assert copied.startswith(("import ", "from ")), f"/{path}: the first block has no imports"
+
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", copied],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"},
+    )
+    assert run.returncode == 0, f"/{path}: the copied block fails in a fresh Python:\n{run.stderr}"
+    # If the page shows the block's output, a fresh Python prints the same.
+    output = block.evaluate(
+        """block => {
+            const next = block.nextElementSibling;
+            const title = next && next.querySelector(".filename");
+            return title && title.textContent.trim() === "Output"
+                ? next.querySelector("code").innerText : null;
+        }"""
+    )
+    if output is not None:
+        checker = doctest.OutputChecker()
+        flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+        assert checker.check_output(output, run.stdout, flags), (
+            f"/{path}: the page shows\n{output}\nbut the copied block printed\n{run.stdout}"
+        )

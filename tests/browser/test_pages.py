@@ -1,0 +1,46 @@
+"""Every page of the site loads as a reader gets it: HTTP 200, no console error, no request to
+another host, no failed request, and a page weight within budget."""
+
+import pytest
+from site_server import site_pages
+
+PAGES = site_pages()
+KB = 1024
+# Transferred on a cold load (nothing cached), gzip as GitHub Pages sends it.
+BUDGETS = {"topic": 400 * KB, "gallery": 1536 * KB}
+
+
+def budget(path: str) -> int:
+    return BUDGETS["gallery" if path.startswith("gallery/") else "topic"]
+
+
+def test_the_sitemap_lists_the_pages():
+    assert "" in PAGES, "the home page is not in site/sitemap.xml"
+    assert "tensors/" in PAGES, "the Tensors page is not in site/sitemap.xml"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda path: path or "home")
+def test_page_loads_cleanly_offline_and_light(path, new_context):
+    context = new_context()
+    page = context.new_page()
+    recorder = context.recorder
+    response = page.goto(path)
+    page.wait_for_load_state("networkidle")  # the search index is fetched after load
+
+    assert response.status == 200, f"/{path}: HTTP {response.status}"
+    assert not recorder.foreign, f"/{path} requested other hosts: {recorder.foreign}"
+    assert not recorder.failed_responses(), (
+        f"/{path}: failed requests: {recorder.failed_responses()}"
+    )
+    errors = recorder.console_errors + recorder.page_errors
+    assert not errors, f"/{path}: console errors: {errors}"
+    weight = recorder.transferred()
+    print(f"/{path}: {weight / KB:.0f} KB in {len(recorder.requests)} requests")
+    assert weight <= budget(path), (
+        f"/{path} transfers {weight / KB:.0f} KB, over its {budget(path) / KB:.0f} KB budget: "
+        + ", ".join(
+            f"{request.url} {request.sizes()['responseBodySize'] / KB:.0f} KB"
+            for request in recorder.requests
+            if request.response() is not None and not request.url.startswith("data:")
+        )
+    )
