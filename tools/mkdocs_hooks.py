@@ -9,7 +9,10 @@
 * The gallery index lists each notebook with its thumbnail, headline result and time, read
   from the records the executed notebooks wrote (`snippets/_gallery.py`). The notebooks
   execute after the index page is rendered, so the list is put in at `on_post_page`.
-* Each gallery notebook is also published as a `.ipynb` for download.
+* Gallery pages are made light (styles purged, figures as files) and link their notebook:
+  a download and an "Open in Colab" link (`tools/notebook_pages.py`).
+* Each gallery notebook is also published as a `.ipynb`, with a first cell that makes it run
+  outside a checkout.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sys
 from pathlib import Path
 
 import jupytext
+import nbformat
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tools.data import fill_from_mirror  # noqa: E402
+from tools.notebook_pages import colab_url, lighten, setup_cell  # noqa: E402
 from tools.sybil_pages import FIGURES, run_page  # noqa: E402
 from tools.verification import page_footer  # noqa: E402
 
@@ -147,20 +152,25 @@ def on_post_page(output, page, config):
     elif page in _gallery_pages:
         stem = Path(page.file.src_uri).stem
         links = (
-            f'<p class="gallery-links">Download this notebook: '
+            f'<p class="gallery-links">Run it yourself: '
+            f'<a href="{colab_url(config["repo_url"], stem)}">open in Colab</a>, or download '
             f'<a href="../{stem}.ipynb" download>{stem}.ipynb</a> (Jupyter) or '
-            f'<a href="{stem}.py" download>{stem}.py</a> (jupytext script). It imports '
-            f"the project's <code>snippets</code> package: run it from a checkout.</p>"
+            f'<a href="{stem}.py" download>{stem}.py</a> (jupytext script). Outside a checkout '
+            f"of this guide, the notebook's first cell fetches the guide's <code>snippets</code> "
+            f"package, which it imports.</p>"
         )
         output = output.replace("</h1>", "</h1>" + links, 1)
+        output = lighten(output, Path(config["site_dir"]) / page.file.dest_uri.rsplit("/", 1)[0])
     return output
 
 
 def on_post_build(config):
     for page in _gallery_pages:
         source = ROOT / config["docs_dir"] / page.file.src_uri
-        target = Path(config["site_dir"]) / "gallery" / (source.stem + ".ipynb")
-        jupytext.write(jupytext.read(source), target)
+        notebook = jupytext.read(source)
+        # After the title cell: the setup cell comes first among the code cells.
+        notebook.cells.insert(1, nbformat.v4.new_code_cell(setup_cell(config["repo_url"])))
+        jupytext.write(notebook, Path(config["site_dir"]) / "gallery" / (source.stem + ".ipynb"))
 
 
 def on_page_markdown(markdown, page, config, files):

@@ -1,0 +1,125 @@
+"""Gallery pages made light (styles purged, figures as files) and notebooks that run outside
+a checkout: tools/notebook_pages.py and the hooks that use it."""
+
+import base64
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import pytest
+
+from tools import mkdocs_hooks
+from tools.notebook_pages import colab_url, lighten, purge, setup_cell
+
+REPO = "https://github.com/pytorch-field-guide/pytorch-field-guide"
+
+
+def test_purge_keeps_the_rules_a_page_can_use():
+    css = """
+    :root { --jp-cell-padding: var(--jp-base); --jp-base: 5px; --jp-widget-color: red; }
+    .jp-Cell { padding: var(--jp-cell-padding); }
+    .jp-Cell .jp-InputArea, .jp-Widget .jp-Slider { margin: 0; }
+    .jp-Toolbar:not(.jp-Cell) { display: flex; }
+    .jp-Cell:not(.jp-mod-active) { opacity: 1; }
+    @media print { .jp-Cell { break-inside: avoid; } .jp-Dialog { display: none; } }
+    @media print { .jp-Dialog { display: none; } }
+    @keyframes spin { to { transform: rotate(1turn); } }
+    .jp-Cell :is(h1, h2) .anchor-link, .jp-Dialog a { display: none; }
+    .anchor-link:hover { color: red; }
+    """
+    kept = purge(css, {"jp-Cell", "jp-InputArea", "anchor-link"})
+    # Custom properties stay when a kept rule uses them, directly or through another one.
+    assert ":root{--jp-cell-padding:var(--jp-base);--jp-base:5px}" in kept
+    assert ".jp-Cell{padding:var(--jp-cell-padding)}" in kept
+    assert ".jp-Cell .jp-InputArea{margin:0}" in kept  # one selector of the two kept
+    assert "jp-Widget" not in kept
+    assert "jp-Toolbar" not in kept
+    assert ".jp-Cell:not(.jp-mod-active){opacity:1}" in kept
+    assert kept.count("@media print") == 1
+    assert "jp-Dialog" not in kept
+    assert "keyframes" not in kept
+    # Commas inside :is() do not split a selector, and the rules after it survive.
+    assert ".jp-Cell :is(h1, h2) .anchor-link{display:none}" in kept
+    assert ".anchor-link:hover{color:red}" in kept
+
+
+def figure_png() -> bytes:
+    figure, ax = plt.subplots(figsize=(2, 1), dpi=50)
+    ax.plot([0, 1], [1, 0])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def test_lighten_writes_figures_beside_the_page_and_purges_its_styles(tmp_path):
+    png = figure_png()
+    html = (
+        '<div class="jupyter-wrapper"><style type="text/css">.jp-RenderedImage{margin:0}'
+        ".jp-Widget{margin:1px}</style>"
+        '<div class="jp-RenderedImage"><img alt="No description" class="" '
+        f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/></div></div>'
+    )
+    page = lighten(html, tmp_path / "xor")
+    assert "data:image" not in page
+    assert "jp-Widget" not in page
+    assert "<style>.jp-RenderedImage{margin:0}</style>" in page
+    [written] = (tmp_path / "xor").glob("figure-*.png")
+    assert written.read_bytes() == png
+    assert f'src="{written.name}" width="100" height="50" loading="lazy"' in page
+
+
+def test_the_colab_link_points_at_the_notebook_branch_of_the_repository():
+    assert colab_url(REPO, "xor") == (
+        "https://colab.research.google.com/github/pytorch-field-guide/pytorch-field-guide/"
+        "blob/notebooks/gallery/xor.ipynb"
+    )
+    with pytest.raises(ValueError, match=r"is not https://github\.com/OWNER/REPO"):
+        colab_url("https://gitlab.com/a/b", "xor")
+
+
+def run_setup_cell(monkeypatch, snippets_found: bool) -> list:
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda args, check: calls.append(args))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name: real_find_spec(name) if snippets_found else None,
+    )
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    exec(setup_cell(REPO), {})
+    return calls
+
+
+def test_the_setup_cell_fetches_the_guide_outside_a_checkout(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    calls = run_setup_cell(monkeypatch, snippets_found=False)
+    assert calls == [
+        ["git", "clone", "--depth=1", REPO, "pytorch-field-guide"],
+        [sys.executable, "-m", "pip", "install", "--quiet", "-e", "pytorch-field-guide"],
+    ]
+    assert sys.path[0] == str(tmp_path / "pytorch-field-guide")
+
+
+def test_the_setup_cell_does_nothing_in_a_checkout(monkeypatch):
+    assert run_setup_cell(monkeypatch, snippets_found=True) == []
+
+
+def test_published_notebooks_start_with_the_setup_cell(tmp_path, monkeypatch):
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="gallery/xor.py"))
+    monkeypatch.setattr(mkdocs_hooks, "_gallery_pages", [page])
+    config = {"docs_dir": "docs", "site_dir": str(tmp_path), "repo_url": REPO}
+    (tmp_path / "gallery").mkdir()
+    mkdocs_hooks.on_post_build(config)
+    notebook = json.loads((tmp_path / "gallery" / "xor.ipynb").read_text())
+    title, setup, *rest = notebook["cells"]
+    assert title["cell_type"] == "markdown"
+    assert "".join(title["source"]).startswith("# Continuous XOR")
+    assert setup["cell_type"] == "code"
+    assert "".join(setup["source"]) == setup_cell(REPO)
+    assert any("snippets" in "".join(cell["source"]) for cell in rest)

@@ -1,0 +1,193 @@
+"""Gallery pages as readers get them.
+
+mkdocs-jupyter renders a notebook with JupyterLab's whole stylesheet inlined (575 KB, almost
+all of it for widgets a static page never shows) and every figure inlined as base64. On a
+phone on a slow connection that is over a megabyte before the first paint. `lighten` keeps
+the style rules whose classes the page uses and writes each figure as a PNG beside the page,
+loaded lazily with its size given (no layout shift).
+
+Each notebook is also published as an .ipynb whose first code cell makes it run outside a
+checkout (Colab): it clones the repository named in mkdocs.yml and puts its `snippets`
+package, with the pinned versions, on the path. The deploy workflow pushes those .ipynb files
+to the NOTEBOOK_BRANCH of the repository, where the "Open in Colab" link finds them.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import re
+import struct
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import tinycss2
+
+NOTEBOOK_BRANCH = "notebooks"
+
+STYLE = re.compile(r'<style type="text/css">(?P<css>.*?)</style>', re.DOTALL)
+DATA_IMAGE = re.compile(r'<img (?P<before>[^>]*?)src="data:image/png;base64,(?P<data>[^"]+)"')
+CLASS_ATTRIBUTE = re.compile(r'class="(?P<names>[^"]*)"')
+CLASS_SELECTOR = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
+NEGATION = re.compile(r":not\([^)]*\)")
+VARIABLE = re.compile(r"var\(\s*(--[\w-]+)")
+
+
+def used_classes(html: str) -> set[str]:
+    return {name for match in CLASS_ATTRIBUTE.finditer(html) for name in match["names"].split()}
+
+
+def selector_applies(selector: str, classes: set[str]) -> bool:
+    """A selector can match on the page only if the page uses every class it requires
+    (classes inside :not() are not required)."""
+    return set(CLASS_SELECTOR.findall(NEGATION.sub("", selector))) <= classes
+
+
+def _selectors(prelude) -> list[str]:
+    """The selectors of a rule's prelude: split at its top-level commas, not at those inside
+    :is(), :not() or :where()."""
+    selectors, current = [], []
+    for token in prelude:
+        if token.type == "literal" and token.value == ",":
+            selectors.append(current)
+            current = []
+        else:
+            current.append(token)
+    return [tinycss2.serialize(tokens).strip() for tokens in [*selectors, current]]
+
+
+def _filter(rules, keep_selector, keep_declaration) -> list[str]:
+    """Serialize `rules` with only the selectors and declarations kept; @media and
+    @supports blocks keep what they contain that is kept; other at-rules (@font-face,
+    @keyframes, @import: no web font or animation a static notebook shows) go."""
+    kept = []
+    for rule in rules:
+        if rule.type == "qualified-rule":
+            selectors = [s for s in _selectors(rule.prelude) if keep_selector(s)]
+            declarations = [
+                f"{d.name}:{tinycss2.serialize(d.value).strip()}"
+                + ("!important" if d.important else "")
+                for d in tinycss2.parse_blocks_contents(rule.content)
+                if d.type == "declaration" and keep_declaration(d)
+            ]
+            if selectors and declarations:
+                kept.append(f"{','.join(selectors)}{{{';'.join(declarations)}}}")
+        elif rule.type == "at-rule" and rule.lower_at_keyword in {"media", "supports"}:
+            inner = _filter(
+                tinycss2.parse_rule_list(
+                    rule.content or [], skip_comments=True, skip_whitespace=True
+                ),
+                keep_selector,
+                keep_declaration,
+            )
+            if inner:
+                prelude = tinycss2.serialize(rule.prelude).strip()
+                kept.append(f"@{rule.lower_at_keyword} {prelude}{{{''.join(inner)}}}")
+    return kept
+
+
+def _declarations(rules):
+    for rule in rules:
+        if rule.type == "qualified-rule":
+            yield from (
+                d for d in tinycss2.parse_blocks_contents(rule.content) if d.type == "declaration"
+            )
+        elif rule.type == "at-rule" and rule.content:
+            yield from _declarations(tinycss2.parse_rule_list(rule.content))
+
+
+def purge(css: str, classes: set[str]) -> str:
+    """The rules of `css` that can apply to a page using `classes`, without the custom
+    properties (--jp-...) that no kept rule uses, directly or through another property."""
+    parse = functools.partial(tinycss2.parse_stylesheet, skip_comments=True, skip_whitespace=True)
+    applicable = "\n".join(
+        _filter(parse(css), lambda s: selector_applies(s, classes), lambda d: True)
+    )
+    values: dict[str, list[str]] = {}
+    for d in _declarations(parse(applicable)):
+        values.setdefault(d.name, []).append(tinycss2.serialize(d.value))
+    used = {
+        name
+        for prop, texts in values.items()
+        if not prop.startswith("--")
+        for text in texts
+        for name in VARIABLE.findall(text)
+    }
+    frontier = set(used)
+    while frontier:
+        found = {
+            name
+            for var in frontier
+            for text in values.get(var, ())
+            for name in VARIABLE.findall(text)
+        }
+        frontier = found - used
+        used |= found
+    return "\n".join(
+        _filter(
+            parse(applicable),
+            lambda s: True,
+            lambda d: not d.name.startswith("--") or d.name in used,
+        )
+    )
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    return width, height
+
+
+def lighten(html: str, page_dir: Path) -> str:
+    """The page with its inlined notebook styles purged and its figures written into
+    `page_dir` (the folder of the page's index.html)."""
+    classes = used_classes(html)
+    blocks = STYLE.findall(html)
+    css = purge("\n".join(blocks), classes)
+    html = STYLE.sub("", html)
+    html = html.replace(
+        '<div class="jupyter-wrapper">', f'<div class="jupyter-wrapper"><style>{css}</style>', 1
+    )
+
+    def externalize(match: re.Match) -> str:
+        data = base64.b64decode(match["data"])
+        name = f"figure-{hashlib.sha256(data).hexdigest()[:12]}.png"
+        page_dir.mkdir(parents=True, exist_ok=True)
+        (page_dir / name).write_bytes(data)
+        width, height = png_size(data)
+        return (
+            f'<img {match["before"]}src="{name}" width="{width}" height="{height}" '
+            'loading="lazy" decoding="async"'
+        )
+
+    return DATA_IMAGE.sub(externalize, html)
+
+
+def colab_url(repo_url: str, stem: str) -> str:
+    """The Colab address of a gallery notebook on the repository's notebook branch."""
+    parts = urlsplit(repo_url)
+    owner_repo = parts.path.strip("/").removesuffix(".git")
+    if parts.netloc != "github.com" or owner_repo.count("/") != 1:
+        raise ValueError(f"mkdocs.yml: repo_url {repo_url!r} is not https://github.com/OWNER/REPO")
+    return (
+        f"https://colab.research.google.com/github/{owner_repo}/blob/{NOTEBOOK_BRANCH}/"
+        f"gallery/{stem}.ipynb"
+    )
+
+
+def setup_cell(repo_url: str) -> str:
+    """The published notebook's first code cell: a no-op in a checkout of the guide."""
+    folder = urlsplit(repo_url).path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return f'''\
+# Outside a checkout of this guide (in Colab, for one), fetch it and install what its
+# `snippets` package needs, at the versions the gallery was run with (torch included).
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("snippets") is None:
+    subprocess.run(["git", "clone", "--depth=1", "{repo_url}", "{folder}"], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, "-e", "{folder}"], check=True)
+    sys.path.insert(0, os.path.abspath("{folder}"))'''
