@@ -182,3 +182,27 @@ def test_only_rank_0_prints_and_writes(rank_env, tmp_path, capsys):
         "2 processes, largest difference from the checkpoint: 0.0"
     )
     assert checkpoint.exists()
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(),
+    reason="needs a CUDA GPU: the page's NCCL launch line runs on the GPU runner (--device cuda)",
+)
+def test_the_nccl_launch_line_of_the_page_on_every_gpu(tmp_path):
+    """`torchrun --standalone --nproc_per_node=gpu train_ddp.py checkpoint.pt`, as the page
+    shows it: one process per GPU, nccl, every rank ending with the single-process weights."""
+    line = "torchrun --standalone --nproc_per_node=gpu train_ddp.py checkpoint.pt"
+    assert f"```bash\n{line}\n```" in PAGE.read_text(), "the page no longer shows this line"
+    write_script(tmp_path)
+    command = [sys.executable, "-m", "torch.distributed.run", *line.split()[1:]]
+    done = subprocess.run(
+        command, env=dict(os.environ), cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    gpus = torch.cuda.device_count()
+    assert done.stdout.splitlines()[-1] == (
+        f"{gpus} processes, largest difference from the checkpoint: 0.0"
+    )
+    reference = distributed.train_single_process(world_size=gpus)  # on the CPU
+    state = torch.load(tmp_path / "checkpoint.pt", map_location="cpu", weights_only=True)
+    assert max_difference(reference, state) < 1e-5  # CPU and GPU kernels round differently
