@@ -92,15 +92,15 @@ import torch
 def train_loop(dataloader, model, loss_fn, optimizer, device=None):
     """One epoch of training; returns the mean of the batch losses."""
     device = device or next(model.parameters()).device
-    model.train()  # Dropout and BatchNorm in training behaviour
+    model.train()  # (1)!
     total = 0.0
     for X, y in dataloader:
         X, y = X.to(device), y.to(device)
         loss = loss_fn(model(X), y)
-        optimizer.zero_grad()
-        loss.backward()  # the loss computes the gradients, not the optimizer
+        optimizer.zero_grad()  # (2)!
+        loss.backward()  # (3)!
         optimizer.step()
-        total += loss.item()
+        total += loss.item()  # (4)!
     return total / len(dataloader)
 
 
@@ -123,11 +123,11 @@ import torch
 def test_loop(dataloader, model, loss_fn, device=None):
     """Mean loss over the batches and accuracy over the samples, without training."""
     device = device or next(model.parameters()).device
-    model.eval()  # Dropout off, BatchNorm uses its running statistics
+    model.eval()  # (1)!
     num_batches = len(dataloader)
     size = len(dataloader.dataset)
     test_loss, correct = 0.0, 0
-    with torch.no_grad():  # no graph: less memory, faster
+    with torch.no_grad():  # (2)!
         for X, y in dataloader:
             X, y = X.to(device), y.to(device)
             pred = model(X)

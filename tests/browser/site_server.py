@@ -1,4 +1,5 @@
-"""Serve the built site on 127.0.0.1 as GitHub Pages serves it: text compressed with gzip.
+"""Serve the built site on 127.0.0.1 as GitHub Pages serves it: below the path of site_url,
+text compressed with gzip, 404.html for a missing page.
 
 Used by the browser tests (a fixture) and by `nox -s lighthouse`; page weights are measured
 on what this server sends, so they are what a reader's browser downloads.
@@ -14,6 +15,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 # The built site: site/, or another build folder named by GUIDE_SITE_DIR.
@@ -32,62 +34,88 @@ MISSING_SITE = (
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files of site/, gzip-encoded when the type is text and the client accepts it."""
+    """Static files of site/ below the path of site_url (as GitHub Pages serves a project
+    site), gzip-encoded when the type is text and the client accepts it; 404.html, with status
+    404, for anything else."""
 
     _gzipped: ClassVar[dict[Path, bytes]] = {}
+    prefix: ClassVar[str] = "/"
 
     def log_message(self, format, *args):
         pass  # a quiet test run; failures name their URLs
 
     def do_GET(self):
-        path = Path(self.translate_path(self.path))
-        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+        url_path, _, query = self.path.partition("?")
+        if not url_path.startswith(self.prefix):
+            return self.send_file(Path(self.directory) / "404.html", status=404)
+        path = Path(self.translate_path("/" + url_path.removeprefix(self.prefix)))
+        if path.is_dir() and not url_path.endswith("/"):
+            self.send_response(301)
+            self.send_header("Location", url_path + "/" + ("?" + query if query else ""))
+            self.end_headers()
+            return None
+        if path.is_dir():
             path = path / "index.html"
+        if not path.is_file():
+            return self.send_file(Path(self.directory) / "404.html", status=404)
+        return self.send_file(path)
+
+    def send_file(self, path: Path, status: int = 200) -> None:
         content_type = self.guess_type(str(path))
-        if (
-            not path.is_file()
-            or "gzip" not in self.headers.get("Accept-Encoding", "")
-            or not content_type.startswith(COMPRESSED_TYPES)
-        ):
-            return super().do_GET()
-        body = self._gzipped.get(path)
-        if body is None:
-            body = self._gzipped[path] = gzip.compress(path.read_bytes(), mtime=0)
-        self.send_response(200)
+        compress = "gzip" in self.headers.get("Accept-Encoding", "") and content_type.startswith(
+            COMPRESSED_TYPES
+        )
+        if compress:
+            body = self._gzipped.get(path)
+            if body is None:
+                body = self._gzipped[path] = gzip.compress(path.read_bytes(), mtime=0)
+        else:
+            body = path.read_bytes()
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Encoding", "gzip")
+        if compress:
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Vary", "Accept-Encoding")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Vary", "Accept-Encoding")
         self.end_headers()
         self.wfile.write(body)
 
 
 @contextmanager
 def serve(site: Path = SITE):
-    """Serve `site` on a free port of 127.0.0.1; yield the base URL (ending with '/')."""
+    """Serve `site` on a free port of 127.0.0.1; yield the base URL of its home page."""
     if not (site / "index.html").is_file():
         raise FileNotFoundError(MISSING_SITE)
     SiteHandler._gzipped = {}
+    SiteHandler.prefix = urlsplit(site_home(site)).path  # site_url's path, e.g. /project/
     handler = functools.partial(SiteHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/"
+        yield f"http://127.0.0.1:{server.server_port}{SiteHandler.prefix}"
     finally:
         server.shutdown()
         server.server_close()
 
 
-def site_pages(site: Path = SITE) -> list[str]:
-    """Every page of the built site, as paths relative to its root ("" is the home page),
-    read from sitemap.xml (which lists every page, in the navigation or not)."""
+def sitemap(site: Path = SITE) -> list[str]:
     import xml.etree.ElementTree as ET
 
     namespace = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    locations = [
+    return [
         loc.text.strip()
         for loc in ET.parse(site / "sitemap.xml").getroot().findall("sm:url/sm:loc", namespace)
     ]
-    home = min(locations, key=len)  # site_url: the other pages are below it
-    return sorted(loc.removeprefix(home) for loc in locations)
+
+
+def site_home(site: Path = SITE) -> str:
+    """The site_url the site was built for: its home page, above every other page."""
+    return min(sitemap(site), key=len)
+
+
+def site_pages(site: Path = SITE) -> list[str]:
+    """Every page of the built site, as paths relative to its root ("" is the home page),
+    read from sitemap.xml (which lists every page, in the navigation or not)."""
+    home = site_home(site)
+    return sorted(loc.removeprefix(home) for loc in sitemap(site))

@@ -2,10 +2,12 @@
 runs in a fresh interpreter (first blocks of topic pages, which start with their imports)."""
 
 import doctest
+import re
 import subprocess
 import sys
 
 import pytest
+from site_server import ROOT
 
 FIRST_BLOCKS = ["tensors/", "autograd/", "losses/", "models/"]
 COPY_BUTTON = "button[title='Copy to clipboard'], button.md-clipboard"
@@ -49,3 +51,21 @@ def test_copied_code_is_the_code_shown_and_runs(path, new_context, base_url, tmp
         assert checker.check_output(output, run.stdout, flags), (
             f"/{path}: the page shows\n{output}\nbut the copied block printed\n{run.stdout}"
         )
+
+
+def test_an_annotated_block_copies_its_code_without_the_markers(new_context, base_url):
+    """training/ annotates the train loop (`# (1)!` comments in snippets/training.py): the
+    reader sees numbered markers, and copies the tested code without them."""
+    context = new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    page = context.new_page()
+    page.goto("training/")
+    block = page.locator(".md-content div.highlight:has(.md-annotation)").first
+    assert block.locator(".md-annotation").count() == 4, "the train loop has 4 annotations"
+    block.hover()
+    block.locator(COPY_BUTTON).first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    source = (ROOT / "snippets" / "training.py").read_text()
+    section = source.split("# --8<-- [start:train-loop]\n")[1].split("# --8<-- [end:train-loop]")[0]
+    expected = re.sub(r"  # \(\d+\)!", "", section)
+    assert copied.strip() == expected.strip(), f"training/: the copy button copied {copied!r}"

@@ -50,3 +50,21 @@ def test_page_loads_cleanly_offline_and_light(path, new_context):
             if request.response() is not None and not request.url.startswith("data:")
         )
     )
+
+
+def test_a_missing_page_gets_the_sites_404_page(new_context):
+    """GitHub Pages answers a missing path with 404.html: it must look like the site (its
+    assets load from site_url's path) and lead back into it."""
+    context = new_context()
+    page = context.new_page()
+    response = page.goto("no-such-page/")
+    page.wait_for_load_state("networkidle")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "404 - Not found"
+    recorder = context.recorder
+    failed = [f for f in recorder.failed_responses() if "/no-such-page/" not in f]
+    assert not failed, f"the 404 page: failed requests: {failed}"
+    assert not recorder.console_errors + recorder.page_errors
+    page.get_by_role("link", name="Tensors", exact=True).first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").first.inner_text() == "Tensors"
