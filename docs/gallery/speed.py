@@ -169,7 +169,6 @@ worker_loader = DataLoader(
     shuffle=True,
     num_workers=2,
     pin_memory=on_gpu,
-    persistent_workers=True,
 )
 
 
