@@ -101,11 +101,11 @@ def purge(css: str, classes: set[str]) -> str:
     """The rules of `css` that can apply to a page using `classes`, without the custom
     properties (--jp-...) that no kept rule uses, directly or through another property."""
     parse = functools.partial(tinycss2.parse_stylesheet, skip_comments=True, skip_whitespace=True)
-    applicable = "\n".join(
-        _filter(parse(css), lambda s: selector_applies(s, classes), lambda d: True)
+    applicable = parse(
+        "\n".join(_filter(parse(css), lambda s: selector_applies(s, classes), lambda d: True))
     )
     values: dict[str, list[str]] = {}
-    for d in _declarations(parse(applicable)):
+    for d in _declarations(applicable):
         values.setdefault(d.name, []).append(tinycss2.serialize(d.value))
     used = {
         name
@@ -126,7 +126,7 @@ def purge(css: str, classes: set[str]) -> str:
         used |= found
     return "\n".join(
         _filter(
-            parse(applicable),
+            applicable,
             lambda s: True,
             lambda d: not d.name.startswith("--") or d.name in used,
         )
