@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tools import sybil_pages
 from tools.data import fill_from_mirror
 from tools.offline import block
-from tools.sybil_pages import make_sybil
+from tools.paths import ROOT
 from tools.verification import write_record
 
-ROOT = Path(__file__).resolve().parent
-
-pytest_collect_file = make_sybil().pytest()
+pytest_collect_file = sybil_pages.make_sybil().pytest()
 
 _outcomes: dict[str, Counter] = defaultdict(Counter)
 
@@ -35,9 +34,16 @@ def pytest_addoption(parser):
         action="store_true",
         help="write what each page's blocks did to .cache/verification/ for the site build.",
     )
+    parser.addoption(
+        "--update-outputs",
+        action="store_true",
+        help="write what each code block printed into the Output fence under it (adding or "
+        "removing fences) instead of failing; read the diff before committing.",
+    )
 
 
 def pytest_configure(config):
+    sybil_pages.update_outputs = config.getoption("--update-outputs")
     device = config.getoption("--device")
     if device == "cpu":
         # Hide any GPU before torch initialises CUDA: the CPU run is a CPU run everywhere.
@@ -77,6 +83,8 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    for page in sybil_pages.write_outputs():
+        session.config.get_terminal_writer().line(f"--update-outputs: wrote {page}")
     if session.config.option.collectonly or hasattr(session.config, "workerinput"):
         return
     device = session.config.getoption("--device")

@@ -2,7 +2,7 @@
 
 * The data root is filled from GUIDE_DATA_MIRROR before the gallery executes.
 * mkdocs-jupyter's cache is keyed on the notebook's bytes only; a notebook that imports
-  `snippets.xor` must re-execute when snippets/xor.py changes, so the key also hashes every
+  `snippets.first_model` must re-execute when snippets/first_model.py changes, so the key also hashes every
   `snippets` module the notebook imports (followed transitively).
 * Each topic page ends with the record of its last verification, read from what the test
   run wrote (`tools/verification.py`), never typed.
@@ -36,7 +36,8 @@ if str(ROOT) not in sys.path:
 
 from tools.data import fill_from_mirror  # noqa: E402
 from tools.notebook_pages import colab_url, lighten, setup_cell  # noqa: E402
-from tools.sybil_pages import FIGURES, run_page  # noqa: E402
+from tools import figures  # noqa: E402
+from tools.sybil_pages import run_page  # noqa: E402
 from tools.verification import page_footer  # noqa: E402
 
 
@@ -88,27 +89,33 @@ def on_startup(command, dirty):
     _key_on_imported_code()
 
 
-FIGURE_LINK = re.compile(r"\]\(figures/(?P<name>[\w.-]+\.png)\)")
-
-
 def on_pre_build(config):
     fill_from_mirror()
-    draw_missing_figures(Path(config["docs_dir"]))
+    draw_figures(Path(config["docs_dir"]))
 
 
-def draw_missing_figures(docs: Path) -> None:
-    """A page links the figures its code draws; draw them if the test run has not."""
+def draw_figures(docs: Path) -> None:
+    """A page shows the figures its code draws: draw them with the code being built, unless
+    a run of that same code (the tests) has drawn them already."""
+    _figures.clear()
     for page in sorted(docs.rglob("*.md")):
-        names = FIGURE_LINK.findall(page.read_text(encoding="utf-8"))
-        if any(not (FIGURES / name).is_file() for name in names):
+        names = figures.linked(page)
+        if not names:
+            continue
+        folder = figures.folder(page)
+        if any(not (folder / name).is_file() for name in names):
             run_page(page)
-            missing = [name for name in names if not (FIGURES / name).is_file()]
-            if missing:
-                raise FileNotFoundError(f"{page}: its code drew no figure named {missing}")
+        missing = [name for name in names if not (folder / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{page}: its code drew no figure named {missing}")
+        _figures.extend(folder / name for name in names)
+
+
+_figures: list[Path] = []
 
 
 def on_files(files, config):
-    for figure in sorted(FIGURES.glob("*.png")):
+    for figure in _figures:
         files.append(File.generated(config, f"figures/{figure.name}", abs_src_path=str(figure)))
     return files
 

@@ -1,17 +1,19 @@
-"""Sybil wiring: run every Python block of every page exactly as the reader sees it.
+"""Sybil over the pages: run every Python block of every page exactly as the reader sees it.
 
 * A fence is collected when the first word of its info string is `python`, `py` or `pycon`,
   so ```` ```python title="x.py" ```` is collected too (Sybil's stock parser skips it).
 * A block whose body starts with `>>>` is a doctest: its printed output is checked.
-* Any other block is run as code. Lines that pymdownx.snippets expands (the include lines)
-  are expanded by pymdownx.snippets itself, configured from mkdocs.yml as the build is, and
-  compiled under the snippet file's own name and line numbers: a traceback then names
-  `snippets/<topic>.py` and its line, and coverage counts the snippet lines as run.
-* What a code block prints is captured. A fence right after it titled "Output"
-  (```` ```text title="Output" ````) shows that output and is checked against it, with the
-  doctest flags ELLIPSIS, NORMALIZE_WHITESPACE and NUMBER; a block whose output the page
-  does not show fails, so no printed output is lost or typed by hand.
-* The blocks of one page run in page order in one namespace.
+* Any other block is one example together with the Output fence right after it
+  (```` ```text title="Output" ````, nothing but blank lines between them): the block runs,
+  and what it printed is checked against the fence with the doctest flags ELLIPSIS,
+  NORMALIZE_WHITESPACE and NUMBER. A block that prints and has no Output fence fails; so does
+  an Output fence under no code block. `pytest --update-outputs` writes what the blocks
+  printed into their Output fences instead (`write_outputs`).
+* Include lines are expanded by pymdownx.snippets itself, configured from mkdocs.yml as the
+  build is; the include names its file and section, whose lines `tools.sections` finds, so
+  the code is compiled under `snippets/<topic>.py` and its own line numbers: a traceback names
+  them, and coverage counts the snippet lines as run.
+* The blocks of one page run in page order in one namespace, as a reader's script would.
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ from __future__ import annotations
 import contextlib
 import doctest
 import io
-import os
 import re
-import sys
 import textwrap
 import unittest
 from dataclasses import dataclass
@@ -31,22 +31,22 @@ from pathlib import Path
 import markdown
 from mkdocs.config import load_config
 from pymdownx.snippets import SnippetMissingError
-from sybil import Document, Example, Sybil
+from sybil import Document, Example, Region, Sybil
 from sybil.evaluators.doctest import NUMBER, DocTestEvaluator, OutputChecker
 from sybil.parsers.abstract.doctest import DocTestStringParser
 from sybil.parsers.markdown import ClearNamespaceParser, SkipParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import figures
+from tools.paths import DOCS, MKDOCS_YML, ROOT
+from tools.sections import SectionError, locate, parse_include
+
 PYTHON_LANGUAGES = {"python", "py", "pycon"}
 DOCTEST_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | NUMBER
 
 # The info string of a fence: a first word (the language), then attributes we ignore.
 INFO = re.compile(r"[ \t]*\{?[ \t]*\.?(?P<language>[\w+-]*)(?P<attributes>[^\n]*)$\n", re.M)
 OUTPUT_TITLE = re.compile(r"""title=["']Output["']""")
-PENDING = "__page_output__"  # namespace key: (line, printed text) of the last code block
-FIGURE_COUNT = "__page_figures__"  # namespace key: how many figures the page has drawn
-FIGURES = ROOT / ".cache" / "figures"
 
 
 class IncludeError(LookupError):
@@ -54,11 +54,15 @@ class IncludeError(LookupError):
 
 
 class UnshownOutputError(AssertionError):
-    """A code block printed something that no Output block on the page shows."""
+    """A code block printed something that no Output fence under it shows."""
+
+
+class OutputMismatchError(AssertionError):
+    """An Output fence that differs from what its code block printed."""
 
 
 @cache
-def snippet_options(config_file: Path = ROOT / "mkdocs.yml") -> dict:
+def snippet_options(config_file: Path = MKDOCS_YML) -> dict:
     """The pymdownx.snippets options of the build, read from mkdocs.yml."""
     config = load_config(str(config_file))
     options = dict(config["mdx_configs"]["pymdownx.snippets"])
@@ -87,41 +91,6 @@ class Chunk:
     included: bool
 
 
-SKIPPED_DIRS = {"site", "data", "node_modules", "__pycache__"}
-
-
-@cache
-def python_files(base: Path) -> tuple[Path, ...]:
-    """The .py files under a snippets base path, without virtual environments and caches."""
-    found = []
-    for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
-        found += [Path(folder) / name for name in sorted(files) if name.endswith(".py")]
-    return tuple(found)
-
-
-@cache
-def file_lines(path: Path) -> tuple[str, ...]:
-    return tuple(path.read_text(encoding="utf-8").splitlines())
-
-
-def locate(expanded: list[str], include_line: str, base: Path) -> tuple[Path, int] | None:
-    """Find the snippet file and 1-based line where expanded include text comes from."""
-    wanted = textwrap.dedent("\n".join(expanded))
-    width = len(expanded)
-    for path in python_files(base):
-        if path.relative_to(base).as_posix() not in include_line:
-            continue
-        lines = file_lines(path)
-        for start in range(len(lines) - width + 1):
-            window = lines[start : start + width]
-            if window[0].strip() == expanded[0].strip() and (
-                textwrap.dedent("\n".join(window)) == wanted
-            ):
-                return path, start + 1
-    return None
-
-
 def split_block(source: str, first_line: int, page: Path, options: dict) -> list[Chunk]:
     """Cut a code block into chunks: page lines, and the expansion of each include line."""
     base = Path(options["base_path"][0])
@@ -129,6 +98,7 @@ def split_block(source: str, first_line: int, page: Path, options: dict) -> list
     chunks: list[Chunk] = []
     pending: list[str] = []
     pending_start = first_line
+    lines = source.splitlines()
 
     def flush(next_start: int) -> None:
         nonlocal pending, pending_start
@@ -136,26 +106,55 @@ def split_block(source: str, first_line: int, page: Path, options: dict) -> list
             chunks.append(Chunk(page, pending_start, "\n".join(pending) + "\n", included=False))
         pending, pending_start = [], next_start
 
-    for offset, line in enumerate(source.splitlines()):
+    for offset, line in enumerate(lines):
+        where = f"{relative(page)}, line {first_line + offset}"
+        include = parse_include(line)
         try:
             expanded = run([line])
         except SnippetMissingError as err:
-            raise IncludeError(
-                f"{page}, line {first_line + offset}: cannot include {line.strip()}: {err}"
-            ) from None
-        if expanded == [line]:
+            raise IncludeError(f"{where}: cannot include {line.strip()}: {err}") from None
+        if include is None:
+            if expanded != [line]:
+                raise IncludeError(f"{where}: pymdownx.snippets expands {line.strip()!r}, "
+                                   'which is not of the form --8<-- "file.py:section"')  # fmt: skip
             pending.append(line)
             continue
+        try:
+            section = locate(include, base)
+        except (OSError, SectionError) as err:
+            raise IncludeError(f"{where}: cannot include {line.strip()}: {err}") from None
         flush(first_line + offset + 1)
-        found = locate(expanded, line, base)
-        path, start = found if found else (page, first_line + offset)
-        chunks.append(Chunk(path, start, textwrap.dedent("\n".join(expanded)) + "\n", True))
-    flush(first_line + len(source.splitlines()))
+        code = textwrap.dedent("\n".join(expanded)) + "\n"
+        chunks.append(Chunk(section.path, section.first, code, included=True))
+    flush(first_line + len(lines))
     return chunks
 
 
-class PageCodeBlockParser:
-    """Collect the Python fences of a page as code examples or doctests."""
+@dataclass
+class OutputFence:
+    """The ```` ```text title="Output" ```` fence under a code block."""
+
+    want: str
+    line: int  # 1-based line of its opening fence
+    start: int  # offsets of the whole fence in the page's text
+    end: int
+
+
+@dataclass
+class CodeBlock:
+    source: str
+    first_line: int  # 1-based line of the block's first line of code
+    output: OutputFence | None
+    end: int  # offset of the end of the code fence in the page's text
+
+
+def line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+class PageParser:
+    """Collect the Python fences of a page as code examples (each with its Output fence) or
+    doctests."""
 
     def __init__(self, options: dict) -> None:
         self.options = options
@@ -166,34 +165,57 @@ class PageCodeBlockParser:
         self.doctests = DocTestStringParser(DocTestEvaluator(DOCTEST_FLAGS))
 
     def __call__(self, document: Document):
-        for region in self.lexer(document):
-            if OUTPUT_TITLE.search(region.lexemes["attributes"]):
-                region.parsed = region.lexemes["source"]
-                region.evaluator = self.check_output
-                yield region
+        text = document.text
+        fences = sorted(self.lexer(document), key=lambda region: region.start)
+        paired: set[int] = set()
+        for index, region in enumerate(fences):
+            lexemes = region.lexemes
+            if OUTPUT_TITLE.search(lexemes["attributes"]):
+                if region.start not in paired:
+                    yield self.orphan_output(region, line_of(text, region.start))
                 continue
-            if region.lexemes["language"] not in PYTHON_LANGUAGES:
+            if lexemes["language"] not in PYTHON_LANGUAGES:
                 continue
-            source = region.lexemes["source"]
+            source = lexemes["source"]
             if source.lstrip().startswith(">>>"):
                 for example in self.doctests(source, document.path):
                     example.adjust(region, source)
                     example.fence_start = region.start
                     yield example
-            else:
-                region.parsed = source
-                region.evaluator = self.evaluate
-                region.fence_start = region.start
-                yield region
+                continue
+            output = None
+            following = fences[index + 1] if index + 1 < len(fences) else None
+            if (
+                following is not None
+                and OUTPUT_TITLE.search(following.lexemes["attributes"])
+                and not text[region.end : following.start].strip()
+            ):
+                paired.add(following.start)
+                output = OutputFence(
+                    str(following.lexemes["source"]),
+                    line_of(text, following.start),
+                    following.start,
+                    following.end,
+                )
+            block = CodeBlock(str(source), line_of(text, region.start) + 1, output, region.end)
+            merged = Region(region.start, output.end if output else region.end, block, self.run)
+            merged.fence_start = region.start
+            yield merged
 
-    def evaluate(self, example: Example) -> None:
+    @staticmethod
+    def orphan_output(region: Region, line: int) -> Region:
+        def fail(example: Example) -> str:
+            return f"the Output fence at line {line} follows no code block: put it right under one"
+
+        return Region(region.start, region.end, None, fail)
+
+    def run(self, example: Example) -> None:
         __tracebackhide__ = True
-        self.require_shown(example.namespace)
-        first_line = example.line + example.parsed.line_offset + 1
+        block: CodeBlock = example.parsed
         page = Path(example.path)
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            for chunk in split_block(str(example.parsed), first_line, page, self.options):
+            for chunk in split_block(block.source, block.first_line, page, self.options):
                 code = compile(
                     "\n" * (chunk.first_line - 1) + chunk.source,
                     str(chunk.path),
@@ -210,62 +232,87 @@ class PageCodeBlockParser:
                         )
                     raise
         example.namespace.pop("__builtins__", None)
-        example.namespace[PENDING] = (example.line, printed.getvalue())
-        save_figures(page, example.namespace)
-
-    @staticmethod
-    def require_shown(namespace: dict) -> None:
-        line, text = namespace.pop(PENDING, (0, ""))
-        if text.strip():
-            raise UnshownOutputError(
-                f"the code block at line {line} printed output that the page does not show; "
-                f"add an Output fence right after it:\n{text}"
-            )
-
-    @staticmethod
-    def check_output(example: Example) -> str | None:
-        line, got = example.namespace.pop(PENDING, (None, None))
-        if got is None:
-            return f"Output block at line {example.line} follows no code block that ran"
-        want = str(example.parsed)
-        checker = OutputChecker()
-        if checker.check_output(want, got, DOCTEST_FLAGS):
-            return None
-        shown = doctest.Example(source="", want=want)
-        return (
-            f"Output block at line {example.line} does not match what the code block at "
-            f"line {line} printed:\n" + checker.output_difference(shown, got, DOCTEST_FLAGS)
-        )
+        figures.save(page, example.namespace)
+        check_output(example, block, printed.getvalue())
 
 
-def save_figures(page: Path, namespace: dict) -> None:
-    """Save the figures a block drew as .cache/figures/<page>-<n>.png, n counting from 1 down
-    the page; the page shows them as ![...](figures/<page>-<n>.png) and the build publishes
-    them (tools/mkdocs_hooks.py)."""
-    pyplot = sys.modules.get("matplotlib.pyplot")
-    if pyplot is None:
+# pytest --update-outputs: page -> [(start, end, new text)], written at the end of the run.
+UPDATES: dict[Path, list[tuple[int, int, str]]] = {}
+update_outputs = False
+
+
+def relative(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def check_output(example: Example, block: CodeBlock, got: str) -> None:
+    page = relative(Path(example.path))
+    want = block.output.want if block.output else ""
+    checker = OutputChecker()
+    if checker.check_output(want, got, DOCTEST_FLAGS):
         return
-    for number in pyplot.get_fignums():
-        count = namespace[FIGURE_COUNT] = namespace.get(FIGURE_COUNT, 0) + 1
-        FIGURES.mkdir(parents=True, exist_ok=True)
-        figure = pyplot.figure(number)
-        figure.savefig(FIGURES / f"{page.stem}-{count}.png", dpi=80, bbox_inches="tight")
-        pyplot.close(figure)
+    if update_outputs:
+        UPDATES.setdefault(Path(example.path), []).append(rewrite(example.document.text, block, got))
+        return
+    if block.output is None:
+        raise UnshownOutputError(
+            f"{page}, line {example.line}: the code block printed output that the page does "
+            "not show; put an Output fence right under it (pytest --update-outputs writes "
+            f"it):\n{got}"
+        )
+    if not got:
+        raise OutputMismatchError(
+            f"{page}, line {block.output.line}: the code block at line {example.line} printed "
+            "nothing: remove its Output fence"
+        )
+    shown = doctest.Example(source="", want=want)
+    raise OutputMismatchError(
+        f"{page}, line {block.output.line}: the Output fence does not match what the code "
+        f"block at line {example.line} printed:\n"
+        + checker.output_difference(shown, got, DOCTEST_FLAGS)
+    )
+
+
+def rewrite(text: str, block: CodeBlock, got: str) -> tuple[int, int, str]:
+    """The edit that makes the page show `got` under the block: the Output fence's body
+    replaced, a fence added under the block, or the fence removed if the block prints nothing."""
+    closing = text[text.rfind("\n", 0, block.end) + 1 : block.end]  # the code fence's last line
+    indent = closing[: len(closing) - len(closing.lstrip())]
+    lines = got.rstrip("\n").split("\n")
+    body = "".join((indent + line if line.strip() else "") + "\n" for line in lines)
+    if block.output is None:
+        return block.end, block.end, f'\n\n{indent}```text title="Output"\n{body}{indent}```'
+    if not got:
+        return block.end, block.output.end, ""
+    fence = text[block.output.start : block.output.end]
+    head, last = fence.partition("\n")[0], fence.rstrip().rsplit("\n", 1)[-1]
+    return block.output.start, block.output.end, f"{head}\n{body}{last}"
+
+
+def write_outputs() -> list[Path]:
+    """Apply what `--update-outputs` collected; return the pages written."""
+    written = []
+    for page, edits in sorted(UPDATES.items()):
+        text = page.read_text(encoding="utf-8")
+        for start, end, new in sorted(edits, reverse=True):
+            text = text[:start] + new + text[end:]
+        page.write_text(text, encoding="utf-8")
+        written.append(page)
+    UPDATES.clear()
+    return written
 
 
 def run_page(page: Path) -> None:
     """Run every block of a page, as the tests do (the build uses it to draw figures)."""
     for example in make_sybil().parse(page.resolve()).examples():
-        try:
+        with contextlib.suppress(unittest.SkipTest):
             example.evaluate()
-        except unittest.SkipTest:
-            continue
 
 
-def make_sybil(patterns=("*.md",), path: Path = ROOT / "docs", options: dict | None = None):
+def make_sybil(patterns=("*.md",), path: Path = DOCS, options: dict | None = None):
     options = snippet_options() if options is None else options
     return Sybil(
-        parsers=[PageCodeBlockParser(options), SkipParser(), ClearNamespaceParser()],
+        parsers=[PageParser(options), SkipParser(), ClearNamespaceParser()],
         path=str(path),
         patterns=list(patterns),
         excludes=["gallery/*.md"],
@@ -280,15 +327,14 @@ def start_of_page(namespace: dict) -> None:
 
 
 def end_of_page(namespace: dict) -> None:
-    """After a page: its last output must have been shown; global torch state is reset so
-    that a page that failed half-way cannot change the next one."""
+    """Global torch state is reset so that a page that failed half-way cannot change the next
+    one."""
     import torch
 
     torch.set_grad_enabled(True)
     if torch.are_deterministic_algorithms_enabled():
         torch.use_deterministic_algorithms(False)
     torch.set_default_dtype(torch.float32)
-    PageCodeBlockParser.require_shown(namespace)
 
 
 def collected_fences(document: Document) -> int:

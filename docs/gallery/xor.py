@@ -13,7 +13,7 @@
 #
 # The classifier of [A first model](../../first-model/), trained at full length: a data set
 # of noisy XOR points, a one-hidden-layer `SimpleClassifier`, `BCEWithLogitsLoss` and SGD.
-# The code comes from the same tested `snippets.xor` module the topic page shows. The
+# The code comes from the same tested `snippets.first_model` module the topic page shows. The
 # published result for this setup (the UvA deep learning tutorial the notes follow) is 100%
 # accuracy on held-out points; the build fails if this run does less.
 
@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.utils import data
 
-from snippets.xor import SimpleClassifier, XORDataset, accuracy, train_model
+from snippets.first_model import SimpleClassifier, XORDataset, accuracy, train_model
 
 generator = torch.Generator().manual_seed(42)
 train_set = XORDataset(size=2500, generator=generator)

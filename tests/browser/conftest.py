@@ -7,7 +7,6 @@ is aborted before it leaves and fails the test that made it.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +14,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import sync_playwright
-from site_server import MISSING_SITE, ROOT, SITE, serve
 
-CHROMIUM = os.environ.get("GUIDE_CHROMIUM", "/usr/bin/chromium")
+from tools.paths import ARTIFACTS, CHROMIUM, ROOT, SITE
+from tools.site_server import MISSING_SITE, serve
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -27,14 +27,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
 
 
 def pytest_configure(config):
     if not (SITE / "index.html").is_file():
         raise pytest.UsageError(MISSING_SITE)
-    if not Path(CHROMIUM).is_file():
+    if not CHROMIUM.is_file():
         raise pytest.UsageError(
             f"no Chromium at {CHROMIUM}: install Debian's (apt-get install -y chromium) or "
             "point GUIDE_CHROMIUM at one. Never `playwright install`: it downloads a browser."
@@ -50,7 +49,7 @@ def base_url():
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

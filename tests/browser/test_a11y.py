@@ -5,7 +5,7 @@ docs/overrides/main.html.
 """
 
 import pytest
-from site_server import site_pages
+from tools.site_server import site_pages
 
 PAGES = site_pages()
 BLOCKING = {"serious", "critical"}

@@ -3,9 +3,10 @@ notebook: Colab and a download whose first code cell makes it run outside a chec
 
 import pytest
 import yaml
-from site_server import ROOT, site_pages
 
 from tools.notebook_pages import colab_url, setup_cell
+from tools.paths import MKDOCS_YML
+from tools.site_server import site_pages
 
 GALLERY = [path for path in site_pages() if path.startswith("gallery/")]
 NOTEBOOKS = [path for path in GALLERY if path != "gallery/"]
@@ -43,7 +44,7 @@ def test_notebook_pages_link_colab_and_a_notebook_that_runs_anywhere(path, page,
     page.goto(path)
     links = page.locator(".gallery-links a")
     hrefs = [links.nth(index).get_attribute("href") for index in range(links.count())]
-    repo = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["repo_url"]
+    repo = yaml.safe_load(MKDOCS_YML.read_text())["repo_url"]
     assert colab_url(repo, stem) in hrefs, f"/{path}: no Colab link in {hrefs}"
     download = page.request.get(f"{base_url}gallery/{stem}.ipynb")
     assert download.ok, f"/gallery/{stem}.ipynb: HTTP {download.status}"

@@ -1,8 +1,8 @@
 """No broken internal link or #anchor anywhere in site/ (linkinator, offline: external URLs
 are skipped here and checked by `nox -s linkcheck-external`)."""
 
-from links import EXTERNAL, linkinator, pages_linking_to
-from site_server import SITE
+from tools.links import EXTERNAL, linkinator, pages_linking_to
+from tools.paths import SITE
 
 
 def test_no_broken_internal_link_or_anchor():

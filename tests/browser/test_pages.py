@@ -2,7 +2,7 @@
 another host, no failed request, and a page weight within budget."""
 
 import pytest
-from site_server import site_pages
+from tools.site_server import site_pages
 
 PAGES = site_pages()
 KB = 1024

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import sys
 
-from links import linkinator
-from site_server import ROOT
+from tools.links import linkinator
+from tools.paths import ARTIFACTS, ROOT
 
-OUTPUT = ROOT / "test-artifacts" / "external-links.json"
+OUTPUT = ARTIFACTS / "external-links.json"
 
 
 def main() -> int:

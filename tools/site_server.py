@@ -10,16 +10,14 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
-import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[2]
-# The built site: site/, or another build folder named by GUIDE_SITE_DIR.
-SITE = Path(os.environ.get("GUIDE_SITE_DIR") or ROOT / "site")
+from tools.paths import SITE
+
 COMPRESSED_TYPES = (
     "text/",
     "application/javascript",

@@ -10,9 +10,9 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin
 
-from site_server import ROOT, SITE
+from tools.paths import NODE_BIN, ROOT, SITE
 
-LINKINATOR = ROOT / "node_modules" / ".bin" / "linkinator"
+LINKINATOR = NODE_BIN / "linkinator"
 # linkinator serves site/ itself on localhost: anything else is another host.
 EXTERNAL = r"^https?://(?!(localhost|127\.0\.0\.1)[:/])"
 LINK = re.compile(r"""(?:href|src)=["']([^"']*)["']""")

@@ -12,14 +12,15 @@ import os
 import subprocess
 import sys
 
-from site_server import ROOT, serve
+from tools.paths import ARTIFACTS, CHROMIUM, NODE_BIN, ROOT
+from tools.site_server import serve
 
 # The gallery page with the most figures (photos included).
 PAGES = {"home": "", "topic": "tensors/", "gallery": "gallery/transfer/"}
 BARS = {"performance": 95, "accessibility": 95}
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-background-networking --disable-gpu"
-LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
-REPORTS = ROOT / "test-artifacts" / "lighthouse"
+LIGHTHOUSE = NODE_BIN / "lighthouse"
+REPORTS = ARTIFACTS / "lighthouse"
 
 
 def audit(url: str, name: str, options: list[str]) -> dict:
@@ -37,7 +38,7 @@ def audit(url: str, name: str, options: list[str]) -> dict:
             *options,
         ],
         check=True,
-        env={**os.environ, "CHROME_PATH": os.environ.get("GUIDE_CHROMIUM", "/usr/bin/chromium")},
+        env={**os.environ, "CHROME_PATH": str(CHROMIUM)},
         timeout=180,
     )
     return json.loads((REPORTS / f"{name}.report.json").read_text())

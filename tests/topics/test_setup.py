@@ -5,7 +5,7 @@ import torch
 import torchvision
 from torch import nn
 
-from snippets import devices
+from snippets import setup as devices
 
 
 def test_pinned_versions_are_installed():

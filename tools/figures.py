@@ -1,0 +1,52 @@
+"""Figures drawn by a page's code, kept under a key of the code that drew them.
+
+A page shows a figure its code draws as `![alt text](figures/<page>-<n>.png)`, n counting
+from 1 down the page. A block that leaves matplotlib figures open has them saved (the test run
+and the build both run the pages) into `.cache/figures/<page>-<key>/`, where the key hashes the
+page, every snippet file it includes and the torch version: the build publishes a figure only
+from the folder of the code it builds, so no figure of an older commit is ever published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import torch
+
+from tools.paths import FIGURES, ROOT
+from tools.sections import parse_include
+
+LINK = re.compile(r"\]\(figures/(?P<name>[\w.-]+\.png)\)")
+COUNT = "__page_figures__"  # namespace key: how many figures the page has drawn so far
+
+
+def folder(page: Path) -> Path:
+    text = page.read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode())
+    included = {include.path for line in text.splitlines() if (include := parse_include(line))}
+    for name in sorted(included):
+        digest.update(name.encode() + (ROOT / name).read_bytes())
+    digest.update(torch.__version__.encode())
+    return FIGURES / f"{page.stem}-{digest.hexdigest()[:16]}"
+
+
+def linked(page: Path) -> list[str]:
+    """The figure files a page shows."""
+    return LINK.findall(page.read_text(encoding="utf-8"))
+
+
+def save(page: Path, namespace: dict) -> None:
+    """Save the figures a block left open, numbered down the page, and close them."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None or not pyplot.get_fignums():
+        return
+    target = folder(page)
+    target.mkdir(parents=True, exist_ok=True)
+    for number in pyplot.get_fignums():
+        count = namespace[COUNT] = namespace.get(COUNT, 0) + 1
+        figure = pyplot.figure(number)
+        figure.savefig(target / f"{page.stem}-{count}.png", dpi=80, bbox_inches="tight")
+        pyplot.close(figure)
