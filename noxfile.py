@@ -3,14 +3,10 @@
 `nox -s docs-test -- --device cuda` is what a GPU runner runs.
 """
 
-import sys
+import os
 from pathlib import Path
 
 import nox
-
-ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
-from tools.offline import build_env  # noqa: E402
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 CONSTRAINTS = ("-c", "constraints.txt")
@@ -42,14 +38,16 @@ def docs_test(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site into site/, executing the gallery (mkdocs build --strict)."""
     install(session, "docs")
-    session.run("mkdocs", "build", "--strict", *session.posargs, env=build_env())
+    session.run("python", "-m", "tools.offline", "mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session(python="3.11")
 def serve(session: nox.Session) -> None:
     """Serve the site on localhost with live reload."""
     install(session, "docs")
-    session.run("mkdocs", "serve", "--livereload", *session.posargs, env=build_env())
+    session.run(
+        "python", "-m", "tools.offline", "mkdocs", "serve", "--livereload", *session.posargs
+    )
 
 
 @nox.session(python="3.11")
@@ -76,13 +74,11 @@ def lock(session: nox.Session) -> None:
         "# Every package of the docs and test environments, pinned: a rebuild next year "
         "gives the same site.\n# Regenerate with: nox -s lock\n"
     )
-    (ROOT / "constraints.txt").write_text(header + frozen)
+    Path("constraints.txt").write_text(header + frozen)
 
 
 def require_site(session: nox.Session) -> None:
-    import os
-
-    site = Path(os.environ.get("GUIDE_SITE_DIR") or ROOT / "site")  # as tests/browser reads it
+    site = Path(os.environ.get("GUIDE_SITE_DIR") or "site")  # as tools/paths.py reads it
     if not (site / "index.html").is_file():
         session.error(
             f"{site} has no index.html: build the site first with `nox -s docs`. The browser "
@@ -113,7 +109,8 @@ def lighthouse(session: nox.Session) -> None:
     accessibility >= 95 (reports in test-artifacts/lighthouse/)."""
     require_site(session)
     install_node_packages(session)
-    session.run("python", "tests/browser/lighthouse.py", *session.posargs)
+    session.install("--no-deps", "-e", ".")  # tools/: the local server, stdlib only
+    session.run("python", "-m", "tools.lighthouse", *session.posargs)
 
 
 @nox.session(name="linkcheck-external", python="3.11")
@@ -121,4 +118,5 @@ def linkcheck_external(session: nox.Session) -> None:
     """List and check the site's external links (uses the network: not run in CI)."""
     require_site(session)
     install_node_packages(session)
-    session.run("python", "tests/browser/external_links.py")
+    session.install("--no-deps", "-e", ".")
+    session.run("python", "-m", "tools.external_links")

@@ -11,11 +11,11 @@ import os
 import shutil
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.paths import DATA_ROOT
 
 
 def data_root() -> Path:
-    return ROOT / "data"
+    return DATA_ROOT
 
 
 def fill_from_mirror() -> Path | None:

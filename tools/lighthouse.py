@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from tools.paths import ARTIFACTS, CHROMIUM, NODE_BIN, ROOT
+from tools.paths import ARTIFACTS, CHROMIUM, NODE_BIN
 from tools.site_server import serve
 
 # The gallery page with the most figures (photos included).

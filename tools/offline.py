@@ -8,6 +8,7 @@ open: Jupyter kernels (the executed gallery) and gloo process groups talk over i
 import ipaddress
 import os
 import socket
+import sys
 from pathlib import Path
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
@@ -87,6 +88,14 @@ def build_env() -> dict[str, str]:
     """Environment for the site build: every Python process started with it (mkdocs and the
     Jupyter kernels that execute the gallery) imports tools/offline_site/sitecustomize.py,
     which calls `block()`."""
-    root = Path(__file__).resolve().parent.parent
-    path = os.pathsep.join([str(root / "tools" / "offline_site"), str(root)])
-    return {"GUIDE_OFFLINE": "1", "PYTHONPATH": path}
+    return {"GUIDE_OFFLINE": "1", "PYTHONPATH": str(Path(__file__).parent / "offline_site")}
+
+
+def main(command: list[str]) -> None:
+    """`python -m tools.offline CMD ...`: run CMD with the network blocked in it and in every
+    Python process it starts (nox runs the site build this way)."""
+    os.execvpe(command[0], command, {**os.environ, **build_env()})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -19,7 +19,9 @@ from functools import cache
 from pathlib import Path
 
 MARKER = re.compile(r"#\s*--8<--\s*\[(?P<kind>start|end):(?P<name>[\w-]+)\]")
-INCLUDE = re.compile(r"""^\s*--8<--\s+(?P<quote>["'])(?P<path>[^:"']+)(?::(?P<section>[\w-]+))?(?P=quote)\s*$""")
+INCLUDE = re.compile(
+    r"""^\s*--8<--\s+(?P<q>["'])(?P<path>[^:"']+)(?::(?P<section>[\w-]+))?(?P=q)\s*$"""
+)
 
 
 class SectionError(ValueError):

@@ -252,7 +252,8 @@ def check_output(example: Example, block: CodeBlock, got: str) -> None:
     if checker.check_output(want, got, DOCTEST_FLAGS):
         return
     if update_outputs:
-        UPDATES.setdefault(Path(example.path), []).append(rewrite(example.document.text, block, got))
+        edit = rewrite(example.document.text, block, got)
+        UPDATES.setdefault(Path(example.path), []).append(edit)
         return
     if block.output is None:
         raise UnshownOutputError(

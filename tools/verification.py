@@ -13,8 +13,8 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RECORDS = ROOT / ".cache" / "verification"
+from tools.paths import VERIFICATION as RECORDS
+
 DEVICES = {"cpu": "CPU", "cuda": "CUDA"}
 
 

@@ -4,8 +4,8 @@
 # The study notes' `Net` is PyTorch's LeNet-style CIFAR-10 example: two convolutions with max
 # pooling, then three linear layers. Here it is adapted to FashionMNIST's 28x28 greyscale
 # images, traced shape by shape, and trained with the `fit()` of the
-# [Training and evaluation](../../training/) page. The bar: 91.6% test accuracy, with fewer
-# than 100,000 parameters.
+# [From hand-written weights to fit()](../../from-scratch/) page. The bar: 91.6% test
+# accuracy, with fewer than 100,000 parameters.
 
 # %%
 from snippets._gallery import DATA_ROOT, FAST, page_imports, start
@@ -18,7 +18,7 @@ from torch.utils.data import TensorDataset
 from torchvision import datasets
 
 with page_imports():  # the training page's module runs its small examples on import
-    from snippets.training import Net, evaluate, fit, get_data
+    from snippets.from_scratch import Net, evaluate, fit, get_data
 
 train_set = datasets.FashionMNIST(DATA_ROOT, train=True, download=True)
 test_set = datasets.FashionMNIST(DATA_ROOT, train=False, download=True)

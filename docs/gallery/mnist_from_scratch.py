@@ -7,11 +7,11 @@
 # `nn.Module` and `nn.Parameter`, `nn.Linear`, `torch.optim`, `TensorDataset` and `DataLoader`,
 # and finally a `fit()` function that also trains a convolutional network.
 #
-# This notebook runs every stage on the full data set, and keeps the score of each in one
-# table at the end: the refactoring changes how much code there is to get wrong, not what the
-# model learns. The [Training and evaluation](../../training/) page explains each step on a
-# small sample; the `fit()`, `get_data()` and `evaluate()` used here are the ones that page
-# shows and that its tests check.
+# This notebook runs every stage on the full data set, and keeps the score of each in one table at
+# the end: the refactoring changes how much code there is to get wrong, not what the model learns.
+# The [From hand-written weights to fit()](../../from-scratch/) page explains each step on a small
+# sample; the `fit()`, `get_data()` and `evaluate()` used here are the ones that page shows and
+# that its tests check.
 #
 # Bars, on the 10,000 images of the MNIST test set: the logistic regression must reach 91.5%
 # accuracy, the CNN 97.5%.
@@ -62,17 +62,17 @@ results = []  # (stage, validation loss, validation accuracy)
 
 # %%
 with page_imports():
-    from snippets.training import (
+    from snippets.from_scratch import (
         MnistLinear,
         MnistLogistic,
         Net,
-        accuracy,
         evaluate,
         fit,
         get_data,
         log_softmax,
         nll,
     )
+    from snippets.training import accuracy
 
 
 def score(stage, model):

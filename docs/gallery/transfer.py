@@ -51,7 +51,8 @@ from torchvision import datasets
 # read data/), with their printed output silenced, since it belongs to those pages.
 with page_imports():
     from snippets.data import mean, std, train_transforms
-    from snippets.training import Net, evaluate, fit, get_data, train_loop
+    from snippets.from_scratch import Net, evaluate, fit, get_data
+    from snippets.training import train_loop
 
 train_set = datasets.FashionMNIST(DATA_ROOT, train=True, download=True)
 test_set = datasets.FashionMNIST(DATA_ROOT, train=False, download=True)
@@ -71,11 +72,11 @@ print("task B:", [classes[i] for i in task_b])
 # %% [markdown]
 # ## 1. Pretraining on task A
 #
-# The network is the LeNet-style `Net` of the [Training and evaluation](../../training/)
-# page, with 16 and 32 convolution channels and five outputs, one per class of task A. Its
-# two convolutions, `conv1` and `conv2`, are the *backbone* (the feature detectors); the
-# linear layers `fc1`, `fc2` and `fc3` are the *classifier*. One epoch of the page's `fit()`
-# is enough for features worth reusing.
+# The network is the LeNet-style `Net` of the
+# [From hand-written weights to fit()](../../from-scratch/) page, with 16 and 32 convolution
+# channels and five outputs, one per class of task A. Its two convolutions, `conv1` and
+# `conv2`, are the *backbone* (the feature detectors); the linear layers `fc1`, `fc2` and `fc3`
+# are the *classifier*. One epoch of the page's `fit()` is enough for features worth reusing.
 
 # %%
 x_a, y_a = images_of(train_set, task_a)

@@ -5,6 +5,7 @@ docs/overrides/main.html.
 """
 
 import pytest
+
 from tools.site_server import site_pages
 
 PAGES = site_pages()

@@ -2,6 +2,7 @@
 another host, no failed request, and a page weight within budget."""
 
 import pytest
+
 from tools.site_server import site_pages
 
 PAGES = site_pages()

@@ -15,16 +15,16 @@ import pytest
 import torch
 from mkdocs.config import load_config
 
+from tools import sybil_pages
 from tools.offline import NetworkBlockedError, build_env
+from tools.paths import DOCS, MKDOCS_YML, ROOT, SNIPPETS
+from tools.sections import sections
 from tools.sybil_pages import collected_fences, make_sybil, snippet_options, split_block
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "gallery" not in p.relative_to(DOCS).parts)
-TOPIC_MODULES = sorted(p for p in (ROOT / "snippets").glob("*.py") if not p.name.startswith("_"))
-MARKER = re.compile(r"#\s*--8<--\s*\[(?P<kind>start|end):(?P<name>[\w-]+)\]")
+TOPIC_MODULES = sorted(p for p in SNIPPETS.glob("*.py") if not p.name.startswith("_"))
 RENDERED_PYTHON = re.compile(r'class="language-(?:python|py|pycon) highlight"')
-FIXTURE = ROOT / "tests" / "fixtures" / "broken_site"
+FIXTURE = Path(__file__).parent / "fixtures" / "broken_site"
 
 
 def page_id(path: Path) -> str:
@@ -33,7 +33,7 @@ def page_id(path: Path) -> str:
 
 def render(page: Path) -> str:
     """The page's HTML body as the build renders it, with the build's Markdown extensions."""
-    config = load_config(str(ROOT / "mkdocs.yml"))
+    config = load_config(str(MKDOCS_YML))
     md = markdown.Markdown(
         extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"]
     )
@@ -44,11 +44,8 @@ def python_blocks(page: Path):
     """(first line, source) of every Python code example Sybil collected on a page."""
     document = make_sybil().parse(page)
     for _, region in document.regions:
-        if getattr(region, "fence_start", None) is not None and not str(
-            region.parsed
-        ).lstrip().startswith(">>>"):
-            line = document.text.count("\n", 0, region.start) + 2
-            yield line, str(region.parsed)
+        if isinstance(region.parsed, sybil_pages.CodeBlock):
+            yield region.parsed.first_line, region.parsed.source
 
 
 def included_chunks():
@@ -91,19 +88,6 @@ def test_every_include_resolves():
             )
 
 
-def sections(module: Path) -> dict[str, tuple[int, int]]:
-    """name -> (first, last) 1-based line numbers of the section's content."""
-    found, open_at = {}, {}
-    for number, line in enumerate(module.read_text(encoding="utf-8").splitlines(), start=1):
-        match = MARKER.search(line)
-        if match and match["kind"] == "start":
-            open_at[match["name"]] = number
-        elif match:
-            found[match["name"]] = (open_at.pop(match["name"]) + 1, number - 1)
-    assert not open_at, f"{module.name}: sections never closed: {sorted(open_at)}"
-    return found
-
-
 def test_every_snippet_section_is_shown_on_a_page():
     shown: dict[Path, set[int]] = {}
     for _, chunk in included_chunks():
@@ -112,15 +96,15 @@ def test_every_snippet_section_is_shown_on_a_page():
             shown.setdefault(chunk.path, set()).update(lines)
     orphans = []
     for module in TOPIC_MODULES:
-        for name, (first, last) in sections(module).items():
-            if not set(range(first, last + 1)) <= shown.get(module, set()):
-                orphans.append(f"{module.relative_to(ROOT)}:{first} [{name}]")
+        for name, section in sections(module).items():
+            if not set(range(section.first, section.last + 1)) <= shown.get(module, set()):
+                orphans.append(f"{module.relative_to(ROOT)}:{section.first} [{name}]")
     assert not orphans, f"sections no page shows: {orphans}"
 
 
 @pytest.mark.parametrize("module", TOPIC_MODULES, ids=lambda p: p.name)
 def test_topic_modules_hold_only_sections(module):
-    ranges = sections(module).values()
+    ranges = [(section.first, section.last) for section in sections(module).values()]
     tree = ast.parse(module.read_text(encoding="utf-8"))
     body = tree.body[1:] if ast.get_docstring(tree) else tree.body
     outside = [
@@ -152,9 +136,9 @@ def broken_site() -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_the_broken_site_fails_three_times(broken_site):
+def test_the_broken_site_fails_once_per_fault(broken_site):
     assert broken_site.returncode == 1, broken_site.stdout
-    assert "3 failed, 2 passed" in broken_site.stdout
+    assert "6 failed, 4 passed" in broken_site.stdout
 
 
 def test_a_failure_in_included_code_names_the_page_and_the_snippet_line(broken_site):
@@ -178,22 +162,119 @@ def test_a_missing_include_names_the_page_and_the_include(broken_site):
     assert "Snippet section 'no-such-section' could not be located" in out
 
 
-def test_an_output_that_differs_fails_with_both_versions(tmp_path):
-    page = tmp_path / "output.md"
-    page.write_text('# t\n\n```python\nprint(6 * 7)\n```\n\n```text title="Output"\n41\n```\n')
-    examples = list(make_sybil(path=tmp_path).parse(page).examples())
-    examples[0].evaluate()
-    with pytest.raises(Exception, match=r"(?s)does not match.*Expected:\s+41\s+Got:\s+42"):
-        examples[1].evaluate()
+def test_an_output_that_differs_fails_at_its_fence_with_both_versions(broken_site):
+    out = broken_site.stdout
+    assert "output.md::line:3" in out
+    assert re.search(
+        r"output\.md, line 7: the Output fence does not match what the code block at line 3 "
+        r"printed:\s+(E\s+)?Expected:\s+(E\s+)?41\s+(E\s+)?Got:\s+(E\s+)?42",
+        out,
+    ), out
 
 
-def test_printed_output_the_page_does_not_show_fails(tmp_path):
-    page = tmp_path / "unshown.md"
-    page.write_text("# t\n\n```python\nprint('hidden')\n```\n\n```python\nx = 1\n```\n")
+def test_printed_output_the_page_does_not_show_fails_at_its_block(broken_site):
+    out = broken_site.stdout
+    assert "unshown.md, line 3: the code block printed output that the page does not show" in out
+    assert "FAILED docs/unshown.md::line:3," in out
+    assert "FAILED docs/unshown.md::line:9," not in out  # the next block is not blamed
+
+
+def test_an_output_fence_under_no_code_block_fails(broken_site):
+    out = broken_site.stdout
+    assert "the Output fence at line 9 follows no code block" in out
+    assert "FAILED docs/orphan.md::line:9" in out
+
+
+def test_each_block_is_checked_against_its_own_output(tmp_path):
+    page = tmp_path / "two.md"
+    page.write_text(
+        '# t\n\n```python\nprint(1)\n```\n\n```text title="Output"\n1\n```\n\n'
+        '```python\nprint(2)\n```\n\n```text title="Output"\n2\n```\n'
+    )
     examples = list(make_sybil(path=tmp_path).parse(page).examples())
+    assert len(examples) == 2  # one example per code block, its Output included
+    examples[1].evaluate()  # runs alone: nothing is carried over from the first block
     examples[0].evaluate()
-    with pytest.raises(AssertionError, match="printed output that the page does not show"):
-        examples[1].evaluate()
+
+
+UPDATABLE = """# t
+
+```python
+print(6 * 7)
+```
+
+```text title="Output"
+41
+```
+
+```python
+print("new")
+```
+
+!!! note
+    ```python
+    print("a\\n\\nb")
+    ```
+
+    ```text title="Output"
+    old
+    ```
+
+```python
+x = 1
+```
+
+```text title="Output"
+stale
+```
+"""
+
+UPDATED = """# t
+
+```python
+print(6 * 7)
+```
+
+```text title="Output"
+42
+```
+
+```python
+print("new")
+```
+
+```text title="Output"
+new
+```
+
+!!! note
+    ```python
+    print("a\\n\\nb")
+    ```
+
+    ```text title="Output"
+    a
+
+    b
+    ```
+
+```python
+x = 1
+```
+"""
+
+
+def test_update_outputs_rewrites_the_output_fences_and_nothing_else(tmp_path, monkeypatch):
+    page = tmp_path / "update.md"
+    page.write_text(UPDATABLE)
+    monkeypatch.setattr(sybil_pages, "update_outputs", True)
+    for example in make_sybil(path=tmp_path).parse(page).examples():
+        example.evaluate()
+    assert sybil_pages.write_outputs() == [page]
+    assert page.read_text() == UPDATED
+    monkeypatch.setattr(sybil_pages, "update_outputs", False)
+    for example in make_sybil(path=tmp_path).parse(page).examples():
+        example.evaluate()  # the rewritten page passes
 
 
 def test_the_network_is_blocked_during_tests():
@@ -228,7 +309,7 @@ def test_build_processes_are_offline():
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only failure path")
 def test_device_cuda_without_cuda_fails_in_one_sentence():
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--device", "cuda", "tests/test_tensors.py"],
+        [sys.executable, "-m", "pytest", "--device", "cuda", "tests/topics/test_tensors.py"],
         capture_output=True, text=True, cwd=ROOT, check=False,
     )  # fmt: skip
     assert result.returncode == pytest.ExitCode.USAGE_ERROR

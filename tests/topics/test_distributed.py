@@ -16,18 +16,19 @@ from torch import nn
 from torch.utils.data import DistributedSampler, TensorDataset
 
 from snippets import distributed
+from tools.paths import DOCS, SNIPPETS
+from tools.sections import sections
 
-ROOT = Path(__file__).resolve().parent.parent
-MODULE = ROOT / "snippets" / "distributed.py"
-PAGE = ROOT / "docs" / "distributed.md"
+MODULE = SNIPPETS / "distributed.py"
+PAGE = DOCS / "distributed.md"
 TOLERANCE = 1e-6  # float32: the two ranks sum their half-batch gradients in another order
 
 
 def script_section() -> tuple[int, str]:
     """The line before the script section of the module, and the section's text."""
-    text = MODULE.read_text()
-    before, rest = text.split("# --8<-- [start:script]\n")
-    return before.count("\n") + 1, rest.split("# --8<-- [end:script]")[0]
+    section = sections(MODULE)["script"]
+    lines = MODULE.read_text().splitlines(keepends=True)[section.first - 1 : section.last]
+    return section.first - 1, "".join(lines)
 
 
 def write_script(folder: Path) -> Path:

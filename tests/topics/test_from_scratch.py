@@ -1,0 +1,119 @@
+"""What the from-scratch page's code is for: a hand-written log_softmax and nll equal to
+cross_entropy, modules that register their parameters, a loss_batch() that trains only with an
+optimizer, an evaluate() that weighs batches by their size, and a fit() that returns its
+history."""
+
+import contextlib
+import io
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+with contextlib.redirect_stdout(io.StringIO()):
+    from snippets import from_scratch
+
+
+def blobs(n=256, seed=0):
+    """Three well separated clusters in 784 dimensions: easy to learn in a few steps.
+
+    The same seed gives the same clusters, whatever n: a training and a validation set."""
+    g = torch.Generator().manual_seed(seed)
+    centres = (torch.rand(3, 784, generator=g) < 0.5).float()  # three binary patterns
+    y = torch.randint(0, 3, (n,), generator=g)
+    x = centres[y] + 0.3 * torch.rand(n, 784, generator=g)  # pixel-like values in [0, 1.3]
+    return TensorDataset(x, y)
+
+
+def test_hand_written_log_softmax_and_nll_equal_cross_entropy():
+    torch.manual_seed(0)
+    scores = torch.randn(8, 10)
+    y = torch.randint(0, 10, (8,))
+    assert torch.allclose(from_scratch.log_softmax(scores), F.log_softmax(scores, dim=1), atol=1e-6)
+    assert torch.allclose(
+        from_scratch.nll(from_scratch.log_softmax(scores), y), F.cross_entropy(scores, y), atol=1e-6
+    )
+
+
+def test_mnist_logistic_registers_its_parameters():
+    model = from_scratch.MnistLogistic()
+    assert {name for name, _ in model.named_parameters()} == {"weights", "bias"}
+    assert model(torch.rand(5, 784)).shape == (5, 10)
+    assert from_scratch.MnistLinear()(torch.rand(5, 784)).shape == (5, 10)
+
+
+def test_get_model_builds_an_sgd_optimizer_over_the_model():
+    model, opt = from_scratch.get_model(lr=0.3)
+    assert isinstance(opt, torch.optim.SGD)
+    assert opt.param_groups[0]["lr"] == 0.3
+    assert {id(p) for p in opt.param_groups[0]["params"]} == {id(p) for p in model.parameters()}
+
+
+def test_loss_batch_trains_only_with_an_optimizer():
+    torch.manual_seed(0)
+    model = from_scratch.MnistLinear()
+    xb, yb = torch.rand(16, 784), torch.randint(0, 10, (16,))
+    before = model.lin.weight.clone()
+    loss, n = from_scratch.loss_batch(model, F.cross_entropy, xb, yb)
+    assert n == 16
+    assert loss == pytest.approx(F.cross_entropy(model(xb), yb).item())
+    assert torch.equal(model.lin.weight, before)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    from_scratch.loss_batch(model, F.cross_entropy, xb, yb, opt)
+    assert not torch.equal(model.lin.weight, before)
+    assert model.lin.weight.grad is None or not model.lin.weight.grad.any()  # zeroed
+
+
+def test_evaluate_weights_batches_by_their_size():
+    torch.manual_seed(0)
+    model = from_scratch.MnistLinear()
+    ds = TensorDataset(torch.rand(10, 784), torch.randint(0, 10, (10,)))
+    loss, acc = from_scratch.evaluate(model, F.cross_entropy, DataLoader(ds, batch_size=4))
+    x, y = ds.tensors
+    with torch.no_grad():
+        assert loss == pytest.approx(F.cross_entropy(model(x), y).item())
+        assert acc == pytest.approx((model(x).argmax(1) == y).float().mean().item())
+
+
+def test_fit_returns_a_history_whose_validation_loss_falls():
+    torch.manual_seed(0)
+    train_dl, valid_dl = from_scratch.get_data(blobs(seed=1), blobs(n=128, seed=1), bs=32)
+    assert valid_dl.batch_size == 64
+    model, opt = from_scratch.get_model(lr=0.05)
+    history = from_scratch.fit(3, model, F.cross_entropy, opt, train_dl, valid_dl, device="cpu")
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+    assert set(history[0]) == {"epoch", "train_loss", "val_loss", "val_acc"}
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    assert history[-1]["val_acc"] > 0.9
+
+
+def test_net_keeps_the_notes_shapes_on_28x28_greyscale():
+    net = from_scratch.Net()
+    assert net.fc1.in_features == 16 * 5 * 5
+    assert net(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    assert net(torch.rand(2, 784)).shape == (2, 10)  # flat rows work too
+    assert sum(p.numel() for p in net.parameters()) == 61706
+    wide = from_scratch.Net(c1=16, c2=32, hidden=(64, 64), dropout=0.2)
+    assert wide(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_fit_steps_a_scheduler_once_per_batch():
+    torch.manual_seed(0)
+    train_dl, valid_dl = from_scratch.get_data(blobs(seed=1), blobs(n=128, seed=1), bs=32)
+    model, opt = from_scratch.get_model(lr=0.05)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.1, epochs=2, steps_per_epoch=len(train_dl)
+    )
+    from_scratch.fit(2, model, F.cross_entropy, opt, train_dl, valid_dl, scheduler=scheduler)
+    assert scheduler.last_epoch == 2 * len(train_dl)  # the whole cycle was run
+    assert opt.param_groups[0]["lr"] < 0.1 / 25  # annealed below its starting lr
+
+
+def test_batch_norm_is_optional_and_adds_only_normalization():
+    plain = from_scratch.Net(c1=16, c2=32, hidden=(64, 64))
+    normed = from_scratch.Net(c1=16, c2=32, hidden=(64, 64), batch_norm=True)
+    extra = sum(p.numel() for p in normed.parameters()) - sum(p.numel() for p in plain.parameters())
+    assert extra == 2 * (16 + 32)  # a scale and a shift per channel
+    assert isinstance(normed.bn2, torch.nn.BatchNorm2d)
+    assert normed(torch.rand(2, 1, 28, 28)).shape == (2, 10)
