@@ -82,16 +82,29 @@ def pytest_runtest_logreport(report):
         _outcomes[page.removeprefix("docs/")][report.outcome] += 1
 
 
+_gpu_bytes: list[int] = []  # the peak CUDA memory of each process that ran tests
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist: a worker finished; keep what it allocated on the GPU."""
+    _gpu_bytes.append(node.workeroutput.get("cuda_max_memory_allocated", 0))
+
+
 def pytest_sessionfinish(session, exitstatus):
     for page in sybil_pages.write_outputs():
         session.config.get_terminal_writer().line(f"--update-outputs: wrote {page}")
-    if session.config.option.collectonly or hasattr(session.config, "workerinput"):
-        return
     device = session.config.getoption("--device")
     import torch
 
+    peak = torch.cuda.max_memory_allocated() if device == "cuda" else 0
+    if hasattr(session.config, "workerinput"):
+        session.config.workeroutput["cuda_max_memory_allocated"] = peak
+        return
+    if session.config.option.collectonly:
+        return
     if device == "cuda":
-        if torch.cuda.max_memory_allocated() == 0:
+        if peak + sum(_gpu_bytes) == 0:
             session.config.get_terminal_writer().line(
                 "--device cuda: no tensor was ever allocated on the GPU during this run, "
                 "so nothing was tested on CUDA.",

@@ -1,59 +1,96 @@
-"""Sessions: docs-test (the suite), docs (build), serve (live preview), lint, lock.
+"""Sessions: docs-test (the suite), docs (build), serve (live preview), browser-test, lint,
+bench, lock, and the sessions that need the network (data, linkcheck-external).
 
 `nox -s docs-test -- --device cuda` is what a GPU runner runs.
+
+docs-test, docs, serve, browser-test and bench share one environment, `.nox/guide`: torch and
+its CUDA wheels (5.5 GB) are installed once per clone, not once per session. Each session
+installs its dependency group (pyproject.toml) into it, pinned by constraints.txt; a group
+already installed costs a few seconds of pip checking it.
 """
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import nox
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 CONSTRAINTS = ("-c", "constraints.txt")
+GUIDE_ENV = Path(".nox/guide")
 
 nox.options.sessions = ["lint", "docs-test", "docs"]
 nox.options.default_venv_backend = "virtualenv"  # pip, which reads this machine's pip config
 
 
-def install(session: nox.Session, group: str) -> None:
-    session.install(*CONSTRAINTS, "-e", ".", *nox.project.dependency_groups(PYPROJECT, group))
-
-
-@nox.session(name="docs-test", python="3.11")
-def docs_test(session: nox.Session) -> None:
-    """Run every page's code, the snippets' behaviour tests and the gallery in fast mode."""
-    install(session, "test")
+def guide_env(session: nox.Session, group: str) -> dict[str, str]:
+    """The shared environment, created if missing, with `group` installed; the variables that
+    make `session.run` use it."""
+    python = GUIDE_ENV / "bin" / "python"
+    if not python.exists():
+        creator = shutil.which("python3.11") or sys.executable
+        session.run(creator, "-m", "venv", str(GUIDE_ENV), external=True)
+    groups = nox.project.dependency_groups(PYPROJECT, group)
     session.run(
+        str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        *CONSTRAINTS, "-e", ".", *groups, external=True,
+    )  # fmt: skip
+    root = GUIDE_ENV.resolve()
+    return {"PATH": f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(root)}
+
+
+def run(session: nox.Session, env: dict[str, str], *args: str) -> None:
+    session.run(*args, env=env, external=True)
+
+
+@nox.session(name="docs-test", python=False)
+def docs_test(session: nox.Session) -> None:
+    """Run every page's code, the snippets' behaviour tests and the gallery in fast mode, on
+    both cores (a page's blocks stay in one process: --dist loadfile)."""
+    env = guide_env(session, "test")
+    run(
+        session,
+        {**env, "MPLBACKEND": "Agg"},
         "pytest",
+        "--numprocesses=2",
+        "--dist=loadfile",
         "--cov=snippets",
         "--cov-report=term-missing",
         "--cov-fail-under=100",
         "--record-verification",
         *session.posargs,
-        env={"MPLBACKEND": "Agg"},
     )
 
 
-@nox.session(python="3.11")
+@nox.session(python=False)
 def docs(session: nox.Session) -> None:
     """Build the site into site/, executing the gallery (mkdocs build --strict)."""
-    install(session, "docs")
-    session.run("python", "-m", "tools.offline", "mkdocs", "build", "--strict", *session.posargs)
+    env = guide_env(session, "docs")
+    run(session, env, "python", "-m", "tools.offline", "mkdocs", "build", "--strict",
+        *session.posargs)  # fmt: skip
 
 
-@nox.session(python="3.11")
+@nox.session(python=False)
 def serve(session: nox.Session) -> None:
     """Serve the site on localhost with live reload."""
-    install(session, "docs")
-    session.run(
-        "python", "-m", "tools.offline", "mkdocs", "serve", "--livereload", *session.posargs
-    )
+    env = guide_env(session, "docs")
+    run(session, env, "python", "-m", "tools.offline", "mkdocs", "serve", "--livereload",
+        *session.posargs)  # fmt: skip
+
+
+@nox.session(python=False)
+def bench(session: nox.Session) -> None:
+    """Print the figures the speed budgets are about: the suite, a warm rebuild, the gallery
+    per notebook (`-- --fresh-clone`: also each stage of `bash .ci/run` in a fresh clone)."""
+    env = guide_env(session, "test")
+    run(session, {**env, "MPLBACKEND": "Agg"}, "python", "-m", "tools.bench", *session.posargs)
 
 
 @nox.session(python="3.11")
 def data(session: nox.Session) -> None:
     """Download the data sets into data/ (the one session that uses the network)."""
-    install(session, "docs")
+    session.install(*CONSTRAINTS, "-e", ".")
     session.run("python", "-m", "tools.fetch_data")
 
 
@@ -68,7 +105,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def lock(session: nox.Session) -> None:
     """Re-resolve the pins of constraints.txt from pyproject.toml (review the diff)."""
-    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "browser"))
     frozen = session.run("pip", "freeze", "--exclude-editable", silent=True)
     header = (
         "# Every package of the docs and test environments, pinned: a rebuild next year "
@@ -91,16 +128,16 @@ def install_node_packages(session: nox.Session) -> None:
     session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
 
 
-@nox.session(name="browser-test", python="3.11")
+@nox.session(name="browser-test", python=False)
 def browser_test(session: nox.Session) -> None:
     """Test the built site in Chromium (apt-get install chromium): every page loads offline
     without console errors, search, copy buttons, theme toggle, gallery figures, axe-core,
     internal links and anchors; screenshots go to test-artifacts/."""
     require_site(session)
-    install(session, "browser")
+    env = guide_env(session, "browser")
     install_node_packages(session)
     # An explicit path: pytest's norecursedirs keeps tests/browser out of `nox -s docs-test`.
-    session.run("pytest", "tests/browser", *session.posargs)
+    run(session, env, "pytest", "tests/browser", *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -42,11 +42,23 @@ targets = torch.tensor([0, 1, 0, 1, 1, 0])
 pairs = TensorDataset(features, targets)  # sample i is (features[i], targets[i])
 print(len(pairs))
 print(pairs[2])
-try:
-    TensorDataset(torch.zeros(5, 2), torch.zeros(4))  # one target short
-except AssertionError as err:
-    print(f"AssertionError: {err}")
 # --8<-- [end:tensor-dataset]
+
+# --8<-- [start:random-split]
+import torch
+from torch.utils.data import random_split
+
+# 400 samples to train on, 100 held out to validate; the generator fixes which ones
+train_part, val_part = random_split(dataset, [400, 100], generator=torch.Generator().manual_seed(0))
+print(type(train_part).__name__, len(train_part), len(val_part))
+print(train_part.indices[:6], val_part.indices[:6])
+again, _ = random_split(dataset, [0.8, 0.2], generator=torch.Generator().manual_seed(0))
+print("the same split again:", again.indices == train_part.indices)
+print("disjoint:", set(train_part.indices).isdisjoint(val_part.indices))
+print("all 500 used:", sorted(train_part.indices + val_part.indices) == list(range(500)))
+first = train_part.indices[0]  # a Subset reads through to the data set
+print(f"train_part[0] is dataset[{first}]:", torch.equal(train_part[0][0], dataset[first][0]))
+# --8<-- [end:random-split]
 
 # --8<-- [start:dataloader]
 from torch.utils.data import DataLoader
@@ -73,12 +85,38 @@ for epoch in range(2):
 # --8<-- [end:shuffle]
 
 # --8<-- [start:num-workers]
-from torch.utils.data import DataLoader
+import multiprocessing
+import os
 
-# two worker processes load batches in the background while the main process trains
-loader = DataLoader(dataset, batch_size=100, num_workers=2)
-sizes = [len(inputs) for inputs, _ in loader]
-print(sizes, sum(sizes))
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+print(multiprocessing.get_start_method())  # how worker processes start on this machine
+
+
+class ProcessIds(Dataset):
+    """Sample i is the id of the process that loaded it."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, idx):
+        return os.getpid()
+
+
+def loaded_by(loader):
+    """The ids of the processes that loaded one epoch of samples."""
+    return set(torch.cat(list(loader)).tolist())
+
+
+in_this_process = loaded_by(DataLoader(ProcessIds(), batch_size=2)) == {os.getpid()}
+print("num_workers=0, loaded by this process:", in_this_process)
+for persistent in [False, True]:
+    # two worker processes load batches in the background while the main process trains
+    loader = DataLoader(ProcessIds(), batch_size=2, num_workers=2, persistent_workers=persistent)
+    first, second = loaded_by(loader), loaded_by(loader)  # two epochs
+    print(f"persistent_workers={persistent}: {len(first)} workers,", end=" ")
+    print(f"the same in the second epoch: {first == second}")
 # --8<-- [end:num-workers]
 
 # --8<-- [start:pin-memory]
@@ -120,6 +158,7 @@ print(test_data.classes[target.argmax()])
 # --8<-- [start:one-hot]
 import torch
 import torch.nn.functional as F
+from torchvision.transforms import Lambda
 
 agree = all(
     torch.equal(one_hot(y), F.one_hot(torch.tensor(y), num_classes=10).float()) for y in range(10)
@@ -127,10 +166,9 @@ agree = all(
 print("scatter_ and F.one_hot agree on all 10 classes:", agree)
 print(F.one_hot(torch.tensor(3), num_classes=10))  # int64, not float
 print(F.one_hot(torch.tensor([9, 2, 1]), num_classes=10).shape)  # works on a whole batch
-try:
-    F.one_hot(3, num_classes=10)  # a Python int, as the target_transform receives it
-except TypeError as err:
-    print(f"TypeError: {err}")
+# a target_transform receives a Python int: make it a tensor first
+one_hot_float = Lambda(lambda y: F.one_hot(torch.tensor(y), num_classes=10).float())
+print(torch.equal(one_hot_float(3), one_hot(3)))
 # --8<-- [end:one-hot]
 
 # --8<-- [start:grid]
@@ -138,16 +176,76 @@ import matplotlib.pyplot as plt
 import torch
 
 generator = torch.Generator().manual_seed(0)
-figure = plt.figure(figsize=(6, 6))
-for i in range(9):
+fig, axes = plt.subplots(3, 3, figsize=(5, 5.5))
+for ax in axes.flat:
     index = torch.randint(len(test_data), size=(1,), generator=generator).item()
     image, target = test_data[index]
-    axes = figure.add_subplot(3, 3, i + 1)
-    axes.set_title(test_data.classes[target.argmax()])
-    axes.axis("off")
-    axes.imshow(image.squeeze().numpy(), cmap="gray")  # (1, 28, 28) -> (28, 28)
-plt.show()
+    ax.set_title(test_data.classes[target.argmax()], fontsize=9)
+    ax.axis("off")
+    ax.imshow(image.squeeze().numpy(), cmap="gray")  # (1, 28, 28) -> (28, 28)
 # --8<-- [end:grid]
+
+# --8<-- [start:csv-files]
+import csv
+import tempfile
+from pathlib import Path
+
+from torchvision import datasets
+
+workdir = tempfile.TemporaryDirectory()  # deleted when Python exits
+folder = Path(workdir.name)
+raw = datasets.FashionMNIST(root="data", train=False, download=True)  # no transform: PIL images
+with open(folder / "labels.csv", "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(["file", "label"])
+    for i in range(6):
+        picture, label = raw[i]
+        name = f"image_{i}.png"
+        picture.save(folder / name)  # PIL writes the PNG file
+        writer.writerow([name, label])
+print(sorted(path.name for path in folder.iterdir()))
+print((folder / "labels.csv").read_text().splitlines()[:3])
+# --8<-- [end:csv-files]
+
+# --8<-- [start:csv-dataset]
+import csv
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import v2
+
+
+class CsvImageDataset(Dataset):
+    """Images listed in a CSV file of (file, label) rows, read from disk one at a time."""
+
+    def __init__(self, csv_file, image_dir, transform=None):
+        with open(csv_file, newline="") as f:
+            self.rows = [(row["file"], int(row["label"])) for row in csv.DictReader(f)]
+        self.image_dir = Path(image_dir)
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, idx):
+        name, label = self.rows[idx]
+        with Image.open(self.image_dir / name) as file:  # opened only when asked for
+            image = file.convert("L")  # greyscale; "RGB" for colour photos
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, label
+
+
+# PIL image -> uint8 tensor (C, H, W) -> float32 in [0, 1]
+to_tensor = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])
+csv_images = CsvImageDataset(folder / "labels.csv", folder, transform=to_tensor)
+image, label = csv_images[0]
+print(len(csv_images), image.shape, image.dtype, label)
+images, labels = next(iter(DataLoader(csv_images, batch_size=4, shuffle=True)))
+print(images.shape, labels.shape, labels.dtype)
+# --8<-- [end:csv-dataset]
 
 # --8<-- [start:image-folder]
 from collections import Counter
@@ -240,6 +338,23 @@ first, second = train_transforms(image), train_transforms(image)
 print(first.shape, torch.equal(first, second))  # random: a new view at every call
 # --8<-- [end:apply-pipelines]
 
+# --8<-- [start:augmentations]
+import matplotlib.pyplot as plt
+import torch
+from torchvision.transforms import v2
+
+augment = v2.Compose([v2.RandomRotation(30), v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])
+torch.manual_seed(0)
+fig, axes = plt.subplots(2, 4, figsize=(7, 3.8))
+axes[0, 0].imshow(image)
+axes[0, 0].set_title("original", fontsize=9)
+for i, ax in enumerate(axes.flat[1:], start=1):
+    ax.imshow(augment(image))  # a new random view at every call
+    ax.set_title(f"augmented {i}", fontsize=9)
+for ax in axes.flat:
+    ax.axis("off")
+# --8<-- [end:augmentations]
+
 # --8<-- [start:normalize]
 import torch
 from torch.utils.data import DataLoader, Subset
@@ -255,7 +370,7 @@ for name, x in [("after ToTensor", batch), ("after Normalize", normalized)]:
     means = x.mean(dim=(0, 2, 3)).tolist()  # one mean per channel (R, G, B)
     stds = x.std(dim=(0, 2, 3)).tolist()
     print(f"{name:<16} mean {[round(m, 2) for m in means]}, std {[round(s, 2) for s in stds]}")
-half = transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])(batch)  # the notes' choice
+half = transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])(batch)  # [0, 1] -> [-1, 1]
 print(f"[{batch.min():.2f}, {batch.max():.2f}] -> [{half.min():.2f}, {half.max():.2f}]")
 # --8<-- [end:normalize]
 
@@ -264,7 +379,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 device = "cuda" if torch.cuda.is_available() else "cpu"
-x_train = torch.rand(256, 784)  # flat 28 x 28 images, as in the notes
+x_train = torch.rand(256, 784)  # flat rows of 28 x 28 pixels
 y_train = torch.randint(0, 10, (256,))
 train_dl = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True)
 
@@ -299,3 +414,80 @@ for xb, yb in train_dl:
     ...  # forward, loss, backward, step
 print(xb.shape, xb.device.type == device)
 # --8<-- [end:move-in-loop]
+
+# --8<-- [start:exercise-1]
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Squares(Dataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, idx):
+        x = torch.tensor([float(idx)])
+        return x, x**2
+
+
+squares = Squares(10)
+batches = list(DataLoader(squares, batch_size=4))
+print(len(squares), [len(x) for x, _ in batches])
+assert len(squares) == 10
+assert [len(x) for x, _ in batches] == [4, 4, 2]  # the last batch holds the rest
+xs, ys = batches[1]
+assert xs.shape == ys.shape == (4, 1)
+assert torch.equal(ys, xs**2)
+assert xs[0].item() == 4.0  # the second batch starts at sample 4
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import torch
+from torch.utils.data import DataLoader, Subset
+from torchvision import datasets, transforms
+
+train_images = datasets.FashionMNIST(
+    root="data", train=True, download=True, transform=transforms.ToTensor()
+)
+first_1000 = Subset(train_images, range(1000))
+total, total_sq, count = 0.0, 0.0, 0
+for x, _ in DataLoader(first_1000, batch_size=250):
+    total += x.sum().item()
+    total_sq += (x**2).sum().item()
+    count += x.numel()
+pixel_mean = total / count
+pixel_std = (total_sq / count - pixel_mean**2) ** 0.5
+print(f"mean {pixel_mean:.4f}, std {pixel_std:.4f}")
+
+everything = torch.stack([x for x, _ in first_1000])  # small enough to check in one go
+assert abs(pixel_mean - everything.mean().item()) < 1e-4
+assert abs(pixel_std - everything.std().item()) < 1e-3
+standardized = transforms.Normalize([pixel_mean], [pixel_std])(everything)
+assert abs(standardized.mean().item()) < 1e-3
+assert abs(standardized.std().item() - 1) < 1e-3
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+from torch.utils.data import Subset, random_split
+from torchvision.transforms import v2
+
+flip = v2.Compose([v2.RandomHorizontalFlip(p=1.0), to_tensor])  # always flips: easy to check
+train_view = CsvImageDataset(folder / "labels.csv", folder, transform=flip)
+val_view = CsvImageDataset(folder / "labels.csv", folder, transform=to_tensor)
+train_idx, val_idx = random_split(
+    range(len(val_view)), [4, 2], generator=torch.Generator().manual_seed(0)
+)
+train_set, val_set = Subset(train_view, list(train_idx)), Subset(val_view, list(val_idx))
+print(list(train_idx), list(val_idx))
+
+assert set(train_idx).isdisjoint(val_idx)
+assert len(train_set) + len(val_set) == 6
+for i, (picture, label) in zip(val_idx, val_set, strict=True):  # validation: the file as it is
+    assert torch.allclose(picture, raw.data[i].unsqueeze(0) / 255)
+    assert label == raw.targets[i]
+for i, (picture, _) in zip(train_idx, train_set, strict=True):  # training: the file, flipped
+    assert torch.allclose(picture, raw.data[i].unsqueeze(0).flip(-1) / 255)
+# --8<-- [end:exercise-3]

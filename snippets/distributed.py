@@ -1,5 +1,6 @@
-"""Distributed data parallel training: gradient averaging, DistributedSampler, DDP in one
-process, a torchrun training script, and the single-process run it must reproduce."""
+"""Distributed data parallel training: gradient averaging, BatchNorm across ranks,
+DistributedSampler, DDP in one process, a torchrun training script, and the single-process run
+it must reproduce."""
 
 # --8<-- [start:averaging]
 import torch
@@ -33,6 +34,34 @@ print("sum loss, halves equal the full batch:", torch.allclose(averaged_halves(s
 print("sum loss, halves equal half of it:", torch.allclose(averaged_halves(sum_loss), full / 2))
 # --8<-- [end:averaging]
 
+# --8<-- [start:batchnorm]
+import torch
+from torch import nn
+
+bn = nn.BatchNorm1d(20)  # training mode: normalises with the mean and variance of its batch
+together = bn(x)  # one process: the statistics of all 32 samples
+apart = torch.cat([bn(x[:16]), bn(x[16:])])  # two ranks: each with the statistics of its 16
+print("BatchNorm outputs, halves equal the full batch:", torch.allclose(apart, together))
+print(f"largest difference: {(apart - together).abs().max():.3f}")
+
+torch.manual_seed(0)
+bn_model = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+
+
+def first_layer_gradient(x, y):
+    bn_model.zero_grad()
+    mean_loss(bn_model(x), y).backward()
+    return bn_model[0].weight.grad.clone()
+
+
+bn_full = first_layer_gradient(x, y)
+bn_halves = (first_layer_gradient(x[:16], y[:16]) + first_layer_gradient(x[16:], y[16:])) / 2
+print("gradients with BatchNorm, halves equal the full batch:", torch.allclose(bn_halves, bn_full))
+
+sync_model = nn.SyncBatchNorm.convert_sync_batchnorm(bn_model)  # before wrapping it in DDP
+print(sync_model[1])
+# --8<-- [end:batchnorm]
+
 # --8<-- [start:sampler]
 import torch
 from torch.utils.data import DistributedSampler, TensorDataset
@@ -44,15 +73,41 @@ for rank in range(2):  # what each of two processes would get, without starting 
 # --8<-- [end:sampler]
 
 # --8<-- [start:set-epoch]
+import matplotlib.pyplot as plt
 import torch
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 from torch.utils.data import DistributedSampler
 
-sampler = DistributedSampler(dataset, num_replicas=2, rank=0, shuffle=True, seed=0)
-for epoch in range(3):
-    print(f"without set_epoch, epoch {epoch}: {list(sampler)}")
-for epoch in range(3):
-    sampler.set_epoch(epoch)  # the shuffle is seeded with seed + epoch
-    print(f"with set_epoch,    epoch {epoch}: {list(sampler)}")
+samplers = [
+    DistributedSampler(dataset, num_replicas=2, rank=rank, shuffle=True, seed=0)
+    for rank in range(2)
+]
+epochs = 3
+owner = torch.zeros(epochs, len(dataset), dtype=torch.long)  # [epoch, sample]: which rank
+when = torch.zeros(epochs, len(dataset), dtype=torch.long)  # [epoch, sample]: at which step
+for epoch in range(epochs):
+    for rank, sampler in enumerate(samplers):
+        sampler.set_epoch(epoch)  # the shuffle is seeded with seed + epoch, the same on every rank
+        order = list(sampler)
+        owner[epoch, order] = rank
+        when[epoch, order] = torch.arange(len(order))
+        print(f"epoch {epoch}, rank {rank}: {order}")
+
+colors = ["tab:blue", "tab:orange"]
+fig, ax = plt.subplots(figsize=(6, 2))
+ax.imshow(owner.numpy(), cmap=ListedColormap(colors))
+for epoch in range(epochs):
+    for index in range(len(dataset)):
+        ax.text(index, epoch, when[epoch, index].item(), ha="center", va="center", color="white")
+ax.set(xticks=range(len(dataset)), xlabel="sample index")
+ax.set_title("in each cell: the step at which its rank gets that sample", fontsize=9)
+ax.set(yticks=range(epochs), yticklabels=[f"epoch {epoch}" for epoch in range(epochs)])
+ax.legend(
+    handles=[Patch(color=color, label=f"rank {rank}") for rank, color in enumerate(colors)],
+    loc="center left",
+    bbox_to_anchor=(1, 0.5),
+)
 # --8<-- [end:set-epoch]
 
 # --8<-- [start:padding]
@@ -80,10 +135,6 @@ ddp_model = DDP(model)  # CPU module: no device_ids
 print(ddp_model.module is model)
 print(list(ddp_model.state_dict()))  # the wrapper's keys have a "module." prefix
 print(list(ddp_model.module.state_dict()))  # the model's own keys: save these
-try:
-    nn.Linear(4, 2).load_state_dict(ddp_model.state_dict())
-except RuntimeError as err:
-    print(str(err).splitlines()[0], str(err).splitlines()[1].strip())
 
 dist.destroy_process_group()
 print(dist.is_initialized())
@@ -207,3 +258,51 @@ def train_single_process(world_size=2):
 
 reference = train_single_process(world_size=2)
 # --8<-- [end:reference]
+
+# --8<-- [start:exercise-1]
+import torch
+from torch.utils.data import DistributedSampler, TensorDataset
+
+ten = TensorDataset(torch.arange(10))
+shares = [list(DistributedSampler(ten, num_replicas=4, rank=r, shuffle=False)) for r in range(4)]
+everything = [i for share in shares for i in share]
+assert all(len(share) == 3 for share in shares)  # ceil(10 / 4) samples on every rank
+assert sorted(set(everything)) == list(range(10))  # every sample is seen ...
+assert len(everything) - len(set(everything)) == 2  # ... and two of them twice
+print(shares)
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+linear = nn.Linear(20, 3)
+batch = weight_gradient(linear, mean_loss, x, y)  # one process, the batch of 32
+per_rank = [weight_gradient(linear, mean_loss, x[i : i + 8], y[i : i + 8]) for i in range(0, 32, 8)]
+averaged = torch.stack(per_rank).mean(dim=0)  # what DDP's all-reduce gives every rank
+assert torch.allclose(averaged, batch, atol=1e-6)
+print("4 ranks of 8 samples, averaged, equal the batch of 32:", torch.allclose(averaged, batch))
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+from torch import nn
+
+world_size = 2
+sum_loss = nn.CrossEntropyLoss(reduction="sum")
+
+
+def scaled_sum_loss(logits, targets):
+    return world_size * sum_loss(logits, targets)  # undoes DDP's division by the world size
+
+
+summed = weight_gradient(linear, sum_loss, x, y)  # the gradient of the summed global batch
+ddp_like = (
+    weight_gradient(linear, scaled_sum_loss, x[:16], y[:16])
+    + weight_gradient(linear, scaled_sum_loss, x[16:], y[16:])
+) / world_size  # DDP's average
+same_sum = torch.allclose(ddp_like, summed, atol=1e-5)
+assert same_sum
+print("world_size * summed loss, averaged over ranks, gives the summed gradient:", same_sum)
+# --8<-- [end:exercise-3]

@@ -11,46 +11,43 @@ tmp = tempfile.TemporaryDirectory()  # deleted with tmp.cleanup() at the end of 
 tmpdir = Path(tmp.name)
 
 
-class NeuralNetwork(nn.Module):
+class ConvNet(nn.Module):
+    """A small CNN for 28x28 greyscale images: two convolution blocks, then a linear layer."""
+
     def __init__(self):
         super().__init__()
-        self.flatten = nn.Flatten()
-        self.linear_relu_stack = nn.Sequential(
-            nn.Linear(28 * 28, 512),
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 8, kernel_size=3, padding=1),  # (N, 1, 28, 28) -> (N, 8, 28, 28)
             nn.ReLU(),
-            nn.Linear(512, 512),
+            nn.MaxPool2d(2),  # -> (N, 8, 14, 14)
+            nn.Conv2d(8, 16, kernel_size=3, padding=1),  # -> (N, 16, 14, 14)
             nn.ReLU(),
-            nn.Linear(512, 10),
+            nn.MaxPool2d(2),  # -> (N, 16, 7, 7)
         )
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
 
     def forward(self, x):
-        return self.linear_relu_stack(self.flatten(x))
+        return self.classifier(self.features(x))
 
 
 torch.manual_seed(0)
-model = NeuralNetwork()
+model = ConvNet()
 model.eval()  # export what inference runs: Dropout and BatchNorm in evaluation mode
 # --8<-- [end:model]
 
-# --8<-- [start:flatten]
+# --8<-- [start:example-input]
 import torch
-from torch import nn
 
-flatten = nn.Flatten()  # flattens every dimension but the first one, the batch
-for shape in [(1, 1, 28, 28), (3, 1, 28, 28), (1, 28, 28), (28, 28)]:
-    print(f"{shape!s:16} -> {tuple(flatten(torch.zeros(shape)).shape)}")
-
-try:
-    model(torch.zeros(28, 28))  # one image without a batch dimension: 28 rows of 28 values
-except RuntimeError as err:
-    print(err)
-# --8<-- [end:flatten]
+example_input = torch.zeros(1, 1, 28, 28)  # one image: (batch, channels, height, width)
+with torch.no_grad():
+    print(tuple(model(example_input).shape))  # one row of 10 logits
+    print(tuple(model(torch.zeros(64, 1, 28, 28)).shape))  # a DataLoader's batch of 64
+# --8<-- [end:example-input]
 
 # --8<-- [start:export]
 import torch
 
 onnx_path = tmpdir / "model.onnx"
-example_input = torch.zeros(1, 1, 28, 28)  # (batch, channels, height, width)
 batch = torch.export.Dim("batch")
 onnx_program = torch.onnx.export(
     model,
@@ -98,42 +95,57 @@ np.testing.assert_allclose(onnx_logits, torch_logits, rtol=1e-4, atol=1e-5)
 print(onnx_logits.shape, "matches PyTorch within rtol=1e-4, atol=1e-5")
 # --8<-- [end:run]
 
-# --8<-- [start:legacy]
-import warnings
-
-import onnxruntime as ort
-import torch
-
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    torch.onnx.export(
-        model,
-        (example_input,),
-        tmpdir / "legacy.onnx",
-        dynamo=False,  # the TorchScript-based exporter
-        input_names=["image"],
-        output_names=["logits"],
-        dynamic_axes={"image": {0: "batch"}},  # its way to declare a dynamic dimension
-    )
-for warning in caught:
-    print(f"{warning.category.__name__}: {warning.message}")
-
-legacy = ort.InferenceSession(tmpdir / "legacy.onnx", providers=["CPUExecutionProvider"])
-(legacy_logits,) = legacy.run(None, {"image": images.numpy()})
-np.testing.assert_allclose(legacy_logits, torch_logits, rtol=1e-4, atol=1e-5)
-# --8<-- [end:legacy]
-
-# --8<-- [start:notes]
-import torch
-
-input_image = torch.zeros((1, 28, 28))
-onnx_model_location = tmpdir / "notes_model.onnx"
-try:
-    torch.onnx.export(model, input_image, onnx_model)  # onnx_model: undefined, as in the notes
-except NameError as err:
-    print(err)
-# --8<-- [end:notes]
-
 # --8<-- [start:cleanup]
 tmp.cleanup()  # delete the temporary directory and the ONNX file in it
 # --8<-- [end:cleanup]
+
+# --8<-- [start:exercise-1]
+import numpy as np
+import torch
+
+torch.manual_seed(1)
+five = torch.rand(5, 1, 28, 28)  # a batch size the export never saw
+(five_logits,) = session.run(["logits"], {"image": five.numpy()})
+with torch.no_grad():
+    expected = model(five).numpy()
+print(five_logits.shape)
+
+assert five_logits.shape == (5, 10)
+np.testing.assert_allclose(five_logits, expected, rtol=1e-4, atol=1e-5)
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+op_types = [node.op_type for node in model_proto.graph.node]
+print(op_types)
+
+assert op_types.count("Conv") == 2  # one per nn.Conv2d
+assert op_types.count("MaxPool") == 2
+assert "Gemm" in op_types  # the nn.Linear: a general matrix multiplication
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
+
+with_softmax = nn.Sequential(model, nn.Softmax(dim=1)).eval()
+program = torch.onnx.export(
+    with_softmax,
+    (example_input,),  # no file name: the program stays in memory
+    input_names=["image"],
+    output_names=["probabilities"],
+    dynamic_shapes={"input": {0: torch.export.Dim("batch")}},  # Sequential's argument: input
+    verbose=False,
+)
+in_memory = ort.InferenceSession(
+    program.model_proto.SerializeToString(), providers=["CPUExecutionProvider"]
+)
+(onnx_probabilities,) = in_memory.run(None, {"image": images.numpy()})
+print(onnx_probabilities.sum(axis=1).round(4))
+
+np.testing.assert_allclose(onnx_probabilities.sum(axis=1), 1.0, rtol=1e-5)
+np.testing.assert_allclose(
+    onnx_probabilities, torch.softmax(torch.from_numpy(torch_logits), dim=1), atol=1e-6
+)
+# --8<-- [end:exercise-3]

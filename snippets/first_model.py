@@ -1,4 +1,4 @@
-"""A first classifier, end to end: the continuous XOR problem of the notes."""
+"""A first classifier, end to end: continuous XOR."""
 
 # --8<-- [start:dataset]
 import torch
@@ -84,3 +84,88 @@ def accuracy(model, loader, device="cpu"):
 
 
 # --8<-- [end:evaluate]
+
+
+# --8<-- [start:plot]
+import matplotlib.pyplot as plt
+
+
+def plot_xor(dataset, model=None, device="cpu"):
+    """Scatter the points by label; given a model, shade the plane by its P(class 1)."""
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    if model is not None:
+        grid = torch.linspace(-0.5, 1.5, 101)
+        xx, yy = torch.meshgrid(grid, grid, indexing="xy")
+        plane = torch.stack([xx.flatten(), yy.flatten()], dim=1).to(device)
+        model.eval()
+        with torch.no_grad():
+            probability = torch.sigmoid(model(plane)).reshape(xx.shape).cpu()
+        shading = ax.contourf(xx, yy, probability, levels=10, cmap="RdBu_r", alpha=0.5)
+        fig.colorbar(shading, ax=ax, label="P(class 1)")
+        ax.contour(xx, yy, probability, levels=[0.5], colors="black")  # the decision boundary
+    for label, color in ((0, "tab:blue"), (1, "tab:red")):
+        points = dataset.data[dataset.labels == label]
+        ax.scatter(points[:, 0], points[:, 1], s=4, color=color, label=f"class {label}")
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    ax.legend(loc="center")
+    return fig, ax
+
+
+# --8<-- [end:plot]
+
+
+# --8<-- [start:exercise-1]
+wider = SimpleClassifier(num_hidden=8)
+n_params = sum(p.numel() for p in wider.parameters())
+
+assert n_params == 2 * 8 + 8 + 8 * 1 + 1  # linear1: weights and biases, then linear2
+assert wider.linear1.weight.shape == (8, 2)
+# --8<-- [end:exercise-1]
+
+
+# --8<-- [start:exercise-2]
+import torch
+
+
+@torch.no_grad()
+def predict_proba(model, points):
+    """The probability of class 1 for each point: the sigmoid of the logit."""
+    model.eval()
+    return torch.sigmoid(model(points).squeeze(dim=1))
+
+
+torch.manual_seed(0)
+probe = torch.rand(50, 2) * 2 - 0.5  # 50 points around the unit square
+untrained = SimpleClassifier()
+probabilities = predict_proba(untrained, probe)
+
+assert probabilities.shape == (50,)
+assert ((probabilities >= 0) & (probabilities <= 1)).all()
+with torch.no_grad():
+    logits = untrained(probe).squeeze(dim=1)
+assert torch.equal(probabilities > 0.5, logits > 0)  # the same class either way
+# --8<-- [end:exercise-2]
+
+
+# --8<-- [start:exercise-3]
+import torch
+from torch import nn
+from torch.utils import data
+
+torch.manual_seed(0)
+xor_generator = torch.Generator().manual_seed(1)
+xor_train = XORDataset(size=400, generator=xor_generator)
+xor_test = XORDataset(size=200, generator=xor_generator)
+linear_model = nn.Linear(2, 1)  # no hidden layer: the decision boundary is a straight line
+linear_history = train_model(
+    linear_model,
+    torch.optim.SGD(linear_model.parameters(), lr=0.1),
+    data.DataLoader(xor_train, batch_size=100, shuffle=True, generator=xor_generator),
+    nn.BCEWithLogitsLoss(),
+    num_epochs=10,
+)
+linear_accuracy = accuracy(linear_model, data.DataLoader(xor_test, batch_size=200))
+
+assert linear_accuracy <= 0.8  # a line gets at most 3 of the 4 corners right
+assert linear_history[-1] > 0.5  # and the loss stays near ln 2 = 0.69, a coin flip
+# --8<-- [end:exercise-3]

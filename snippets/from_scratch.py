@@ -9,13 +9,12 @@ from torchvision import datasets
 device = "cuda" if torch.cuda.is_available() else "cpu"
 
 training_data = datasets.FashionMNIST(root="data", train=True, download=True)
-test_data = datasets.FashionMNIST(root="data", train=False, download=True)
 
 # The images as plain tensors: rows of 784 pixels in [0, 1], and their labels.
-x_train = training_data.data[:1024].float().div(255).view(-1, 28 * 28)
-y_train = training_data.targets[:1024]
-x_valid = test_data.data[:512].float().div(255).view(-1, 28 * 28)
-y_valid = test_data.targets[:512]
+pixels = training_data.data[:1536].float().div(255).view(-1, 28 * 28)
+x_train, y_train = pixels[:1024], training_data.targets[:1024]
+# the next 512 training images, held out to validate on (the test set stays untouched)
+x_valid, y_valid = pixels[1024:1536], training_data.targets[1024:1536]
 n, c = x_train.shape
 print(n, c, y_train[:8])
 # --8<-- [end:scratch-data]
@@ -249,6 +248,25 @@ for record in history:
     print(f"accuracy {record['val_acc']:.2f}")
 # --8<-- [end:fit]
 
+# --8<-- [start:history-figure]
+import matplotlib.pyplot as plt
+import torch
+
+torch.manual_seed(0)
+model, opt = get_model()
+history = fit(10, model.to(device), loss_func, opt, train_dl, valid_dl)
+epoch_numbers = [record["epoch"] for record in history]
+train_losses = [record["train_loss"] for record in history]
+val_losses = [record["val_loss"] for record in history]
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(epoch_numbers, train_losses, marker=".", label="training")
+ax.plot(epoch_numbers, val_losses, marker=".", label="validation")
+ax.set_xlabel("epoch")
+ax.set_ylabel("loss (cross-entropy)")
+ax.legend()
+print(f"validation accuracy after {len(history)} epochs: {history[-1]['val_acc']:.2f}")
+# --8<-- [end:history-figure]
+
 # --8<-- [start:cnn]
 import torch
 import torch.nn.functional as F
@@ -256,10 +274,10 @@ from torch import nn
 
 
 class Net(nn.Module):
-    """The notes' LeNet-style network, for 28x28 greyscale images.
+    """A LeNet-style network for 28x28 greyscale images.
 
-    padding=2 on the first convolution keeps 28x28 (as LeNet-5 did), so the shapes after it
-    are the notes' 32x32 ones and fc1 still takes 16 * 5 * 5 features.
+    padding=2 on the first convolution keeps 28x28 (as LeNet-5 did with its 32x32 inputs), so
+    after two convolutions and two poolings fc1 takes 16 * 5 * 5 features.
     """
 
     def __init__(self, c1=6, c2=16, hidden=(120, 84), dropout=0.0, batch_norm=False):
@@ -292,3 +310,51 @@ history = fit(2, model, loss_func, opt, train_dl, valid_dl)
 print(f"{sum(p.numel() for p in model.parameters())} parameters")
 print(f"validation loss fell: {history[-1]['val_loss'] < history[0]['val_loss']}")
 # --8<-- [end:cnn]
+
+# --8<-- [start:exercise-1]
+import torch
+import torch.nn.functional as F
+
+
+def stable_log_softmax(x):
+    return x - x.logsumexp(dim=-1, keepdim=True)  # logsumexp subtracts the max first
+
+
+big = torch.tensor([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])  # exp(1000) is inf in float32
+print(stable_log_softmax(big))
+assert torch.isfinite(stable_log_softmax(big)).all()
+assert torch.allclose(stable_log_softmax(big), F.log_softmax(big, dim=-1))
+scores = torch.randn(64, 10)
+assert torch.allclose(stable_log_softmax(scores), log_softmax(scores), atol=1e-6)
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+mlp = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)).to(device)
+opt = torch.optim.Adam(mlp.parameters(), lr=2e-3)
+mlp_history = fit(4, mlp, loss_func, opt, train_dl, valid_dl)
+print([round(record["val_loss"], 2) for record in mlp_history])
+assert mlp_history[-1]["val_loss"] < mlp_history[0]["val_loss"]
+assert mlp_history[-1]["val_acc"] > 0.7
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+
+torch.manual_seed(0)
+model, opt = get_model(lr=0.1)
+steps = 3 * len(train_dl)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=steps)
+rates = []
+opt.register_step_post_hook(lambda optimizer, *_: rates.append(optimizer.param_groups[0]["lr"]))
+one_cycle_history = fit(3, model, loss_func, opt, train_dl, valid_dl, scheduler=scheduler)
+print(f"{len(rates)} steps, peak lr {max(rates):.2f} at step {rates.index(max(rates)) + 1}")
+assert len(rates) == steps  # the scheduler stepped once per batch
+assert 0.45 < max(rates) <= 0.5  # it rose to max_lr
+assert rates.index(max(rates)) < steps / 2  # in the first part of the run
+assert rates[-1] < 0.5 / 25  # annealed at the end
+assert one_cycle_history[-1]["val_loss"] < one_cycle_history[0]["val_loss"]
+# --8<-- [end:exercise-3]

@@ -12,6 +12,29 @@ print(mse, by_hand)
 print(nn.MSELoss(reduction="sum")(predictions, targets))  # the sum, not the mean
 # --8<-- [end:mse]
 
+# --8<-- [start:regression-losses]
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+prediction = torch.linspace(-3, 3, 121)  # predictions for a target of 0: the error itself
+target = torch.zeros_like(prediction)
+regression_losses = {
+    "MSELoss": nn.MSELoss(reduction="none"),  # "none": one loss per element, to plot them
+    "L1Loss": nn.L1Loss(reduction="none"),
+    "HuberLoss (delta=1)": nn.HuberLoss(delta=1.0, reduction="none"),
+}
+fig, ax = plt.subplots(figsize=(6, 3))
+for name, loss_fn in regression_losses.items():
+    ax.plot(prediction, loss_fn(prediction, target), label=name)
+ax.set(xlabel="prediction - target", ylabel="loss", ylim=(0, 4.5))
+ax.legend()
+
+errors = torch.tensor([0.5, 3.0])
+for name, loss_fn in regression_losses.items():
+    print(f"{name:20}", loss_fn(errors, torch.zeros(2)).tolist())
+# --8<-- [end:regression-losses]
+
 # --8<-- [start:cross-entropy]
 import torch
 from torch import nn
@@ -26,15 +49,6 @@ print(f"CrossEntropyLoss:      {ce:.4f}")
 print(f"LogSoftmax + NLLLoss:  {nll_loss:.4f}")
 print(f"by hand:               {-log_probs[torch.arange(4), labels].mean():.4f}")
 # --8<-- [end:cross-entropy]
-
-# --8<-- [start:softmax-twice]
-import torch
-from torch import nn
-
-probabilities = torch.softmax(logits, dim=1)
-wrong = nn.CrossEntropyLoss()(probabilities, labels)  # runs, and softmaxes a second time
-print(f"on logits: {ce:.4f}  on probabilities: {wrong:.4f}")
-# --8<-- [end:softmax-twice]
 
 # --8<-- [start:probabilities]
 import torch
@@ -76,6 +90,22 @@ loss.backward()
 print(f"BCEWithLogitsLoss: {loss.item():6.2f}  gradient {z.grad.item()}")
 # --8<-- [end:bce-breaks]
 
+# --8<-- [start:bce-curve]
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+z = torch.linspace(-6, 6, 121)  # the logit
+bce_each = nn.BCEWithLogitsLoss(reduction="none")  # one loss per logit
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(z, bce_each(z, torch.ones_like(z)), label="target 1")
+ax.plot(z, bce_each(z, torch.zeros_like(z)), label="target 0")
+ax.axvline(0, color="grey", linewidth=0.5)  # logit 0: probability 0.5
+ax.set(xlabel="logit z", ylabel="BCEWithLogitsLoss")
+ax.legend()
+print([round(bce_each(torch.tensor(v), torch.tensor(1.0)).item(), 4) for v in (-6.0, 0.0, 6.0)])
+# --8<-- [end:bce-curve]
+
 # --8<-- [start:binary-two-ways]
 import torch
 from torch import nn
@@ -97,12 +127,14 @@ import torch
 import torch.nn.functional as F
 
 
-def log_softmax(x):  # as in the notes
-    return x - x.exp().sum(-1).log().unsqueeze(-1)
+def log_softmax(x):
+    # log(softmax(x)) = x - log(sum(exp(x))), with logsumexp computing the last term stably
+    return x - x.logsumexp(dim=-1, keepdim=True)
 
 
-def nll(input, target):  # as in the notes
-    return -input[range(target.shape[0]), target].mean()
+def nll(log_probs, target):
+    """Minus the mean log-probability of the right class."""
+    return -log_probs[range(target.shape[0]), target].mean()
 
 
 torch.manual_seed(0)
@@ -112,36 +144,68 @@ print(f"by hand: {nll(log_softmax(logits), labels):.4f}")
 print(f"F.cross_entropy: {F.cross_entropy(logits, labels):.4f}")
 # --8<-- [end:by-hand]
 
-# --8<-- [start:overflow]
-import torch
-
-big = torch.tensor([[100.0, 0.0, -3.0], [1.0, 2.0, 3.0]], requires_grad=True)
-labels = torch.tensor([0, 2])
-print(torch.tensor([88.0, 89.0, 100.0]).exp())  # float32 tops out at 3.4e38
-print(log_softmax(big).detach())  # x - log(inf): every entry of the row is -inf
-loss = nll(log_softmax(big), labels)
-loss.backward()
-print(loss.item())
-print(big.grad.round(decimals=4))
-# --8<-- [end:overflow]
-
 # --8<-- [start:stable]
 import torch
 import torch.nn.functional as F
 
-
-def stable_log_softmax(x):
-    # logsumexp(x) = m + log(sum(exp(x - m))) with m = max(x): no exp of a large number
-    return x - x.logsumexp(dim=-1, keepdim=True)
-
-
+print(torch.tensor([88.0, 89.0, 100.0]).exp())  # float32 tops out at 3.4e38
 big = torch.tensor([[100.0, 0.0, -3.0], [1.0, 2.0, 3.0]], requires_grad=True)
 labels = torch.tensor([0, 2])
-log_probs = stable_log_softmax(big)
+log_probs = log_softmax(big)  # no exp of 100 anywhere: logsumexp subtracts the maximum
 print(log_probs.detach().round(decimals=4))
 print(torch.allclose(log_probs, F.log_softmax(big, dim=-1)))
 loss = nll(log_probs, labels)
 loss.backward()
 print(f"{loss.item():.4f} {F.cross_entropy(big, labels).item():.4f}")
-print(big.grad.round(decimals=4))
+print(big.grad.round(decimals=4))  # finite: softmax minus one-hot, over the batch size
 # --8<-- [end:stable]
+
+# --8<-- [start:exercise-1]
+import torch
+from torch import nn
+
+predictions = torch.tensor([2.5, 0.0, 2.0, 8.0])
+targets = torch.tensor([3.0, -0.5, 2.0, 7.0])
+l1 = nn.L1Loss()(predictions, targets)
+l1_by_hand = (predictions - targets).abs().mean()  # (0.5 + 0.5 + 0 + 1) / 4
+print(f"L1Loss {l1:.4f}  by hand {l1_by_hand:.4f}")
+
+assert torch.isclose(l1, l1_by_hand)
+assert torch.isclose(l1, torch.tensor(0.5))
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+scores = torch.randn(4, 3)
+targets = torch.tensor([0, 2, 1, 2])
+eps = 0.1
+smoothed = nn.CrossEntropyLoss(label_smoothing=eps)(scores, targets)
+
+log_p = torch.log_softmax(scores, dim=1)
+soft_targets = torch.full((4, 3), eps / 3)  # eps spread evenly over the 3 classes ...
+soft_targets[torch.arange(4), targets] += 1 - eps  # ... and the rest on the right class
+smoothed_by_hand = -(soft_targets * log_p).sum(dim=1).mean()
+print(f"label_smoothing=0.1: {smoothed:.4f}  by hand: {smoothed_by_hand:.4f}")
+
+assert torch.isclose(smoothed, smoothed_by_hand)
+assert torch.allclose(soft_targets.sum(dim=1), torch.ones(4))
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+logit = torch.randn(5, requires_grad=True)
+target = torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0])
+nn.BCEWithLogitsLoss()(logit, target).backward()
+analytic = (torch.sigmoid(logit) - target).detach() / len(target)  # mean over 5 samples
+print(logit.grad.round(decimals=4))
+print(analytic.round(decimals=4))
+
+assert torch.allclose(logit.grad, analytic, atol=1e-7)
+assert (logit.grad.abs() <= 1 / len(target)).all()  # never larger than 1 per sample
+# --8<-- [end:exercise-3]

@@ -1,4 +1,5 @@
-"""Optimization: gradient descent by hand, torch.optim, the training step, clipping."""
+"""Optimization: gradient descent by hand, torch.optim (momentum, Adam, AdamW, parameter
+groups), the training step, learning rates, batches and epochs, gradient clipping."""
 
 # --8<-- [start:problem]
 import torch
@@ -30,63 +31,8 @@ for step in range(50):
 print(f"w = {[round(v, 2) for v in w.flatten().tolist()]}, b = {b.item():.2f}")
 # --8<-- [end:by-hand]
 
-# --8<-- [start:leaf-in-place]
-import torch
-
-p = torch.zeros(3, requires_grad=True)
-try:
-    p -= 0.1 * torch.ones(3)  # the same update outside torch.no_grad()
-except RuntimeError as err:
-    print(f"RuntimeError: {err}")
-# --8<-- [end:leaf-in-place]
-
-# --8<-- [start:data-silent]
-import torch
-
-x = torch.tensor([1.0, 2.0], requires_grad=True)
-out = x.exp()  # the backward of exp reuses its output: d/dx exp(x) = exp(x)
-out.data.zero_()  # .data changes `out` behind autograd's back ...
-out.sum().backward()
-print(x.grad)  # ... so the gradient is silently wrong: it should be exp(x)
-# --8<-- [end:data-silent]
-
-# --8<-- [start:data-vs-detach]
-import torch
-
-# In a plain update, the notes' .data form and the no_grad form give the same numbers ...
-p1 = torch.ones(2, requires_grad=True)
-p1.grad = torch.full((2,), 0.5)
-p2 = torch.ones(2, requires_grad=True)
-p2.grad = torch.full((2,), 0.5)
-p1.data.sub_(p1.grad.data * 0.1)
-with torch.no_grad():
-    p2 -= p2.grad * 0.1
-print(torch.equal(p1, p2))
-
-# ... and .detach(), unlike .data, shares the version counter: misuse is caught
-x = torch.tensor([1.0, 2.0], requires_grad=True)
-out = x.exp()
-out.detach().zero_()
-try:
-    out.sum().backward()
-except RuntimeError as err:
-    print(f"RuntimeError: {str(err).split(';')[0]}")
-# --8<-- [end:data-vs-detach]
-
-# --8<-- [start:no-grad-caught]
-import torch
-
-x = torch.tensor([1.0, 2.0], requires_grad=True)
-out = x.exp()
-with torch.no_grad():
-    out.zero_()  # the same change, but autograd bumps the tensor's version counter
-try:
-    out.sum().backward()
-except RuntimeError as err:
-    print(f"RuntimeError: {err}")
-# --8<-- [end:no-grad-caught]
-
 # --8<-- [start:optimizers]
+import matplotlib.pyplot as plt
 import torch
 
 
@@ -108,31 +54,119 @@ def train(make_optimizer, steps=50):
 
 optimizers = {
     "SGD": lambda params: torch.optim.SGD(params, lr=0.05),
-    "SGD momentum": lambda params: torch.optim.SGD(params, lr=0.05, momentum=0.9),
+    "SGD, momentum 0.9": lambda params: torch.optim.SGD(params, lr=0.05, momentum=0.9),
     "Adam": lambda params: torch.optim.Adam(params, lr=0.1),
-    "RMSprop": lambda params: torch.optim.RMSprop(params, lr=0.05),
+    "AdamW": lambda params: torch.optim.AdamW(params, lr=0.1),  # weight_decay=0.01
 }
-shown = [1, 5, 10, 25, 50]  # loss at these steps
-print(f"{'step':<14}" + "".join(f"{step:>8}" for step in shown))
-for name, make_optimizer in optimizers.items():
+fig, ax = plt.subplots(figsize=(6, 3))
+for (name, make_optimizer), style in zip(optimizers.items(), ["-", "-", "-", "--"], strict=True):
     losses = train(make_optimizer)
-    print(f"{name:<14}" + "".join(f"{losses[step - 1]:>8.3f}" for step in shown))
+    ax.plot(range(1, len(losses) + 1), losses, style, label=name)
+    print(f"{name:<18} loss after 50 steps: {losses[-1]:.3f}")
+ax.set(xlabel="step", ylabel="MSE loss (log scale)", yscale="log")
+ax.legend()
 # --8<-- [end:optimizers]
 
-# --8<-- [start:wrong-names]
+# --8<-- [start:momentum]
 import torch
+from torch import nn
 
-model = torch.nn.Linear(3, 1)
-try:
-    torch.optim.SGD(model.parameters(), learning_rate=1e-3)  # as in the notes
-except TypeError as err:
-    print(f"TypeError: {err}")
-optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)  # the argument is `lr`
-try:
-    optimizer.backward()  # as in the notes: the loss does backward, not the optimizer
-except AttributeError as err:
-    print(f"AttributeError: {err}")
-# --8<-- [end:wrong-names]
+torch.manual_seed(0)
+model = nn.Linear(3, 1)
+lr, momentum = 0.05, 0.9
+optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+
+# The same model, updated by hand with the formula
+mine = [p.detach().clone().requires_grad_() for p in model.parameters()]  # weight, bias
+velocity = [torch.zeros_like(p) for p in mine]
+history = []  # every gradient so far, of the weight
+for step in range(5):
+    optimizer.zero_grad()
+    nn.functional.mse_loss(model(X), y).backward()
+    optimizer.step()
+
+    grads = torch.autograd.grad(nn.functional.mse_loss(X @ mine[0].T + mine[1], y), mine)
+    history.append(grads[0])
+    with torch.no_grad():
+        for p, grad, buf in zip(mine, grads, velocity, strict=True):
+            buf.mul_(momentum).add_(grad)  # buf = momentum * buf + grad
+            p -= lr * buf  # p = p - lr * buf
+    same = all(torch.allclose(p, q) for p, q in zip(model.parameters(), mine, strict=True))
+    print(f"step {step + 1}: torch.optim.SGD and the formula give the same weights: {same}")
+
+buffer = optimizer.state[model.weight]["momentum_buffer"]  # the velocity PyTorch keeps
+decaying_sum = sum(momentum**age * g for age, g in enumerate(reversed(history)))
+print("SGD's buffer equals ours:", torch.allclose(buffer, velocity[0]))
+print("buffer = g5 + 0.9 g4 + 0.81 g3 + ...:", torch.allclose(buffer, decaying_sum))
+# --8<-- [end:momentum]
+
+# --8<-- [start:adamw]
+import torch
+from torch import nn
+
+
+def fit(make_optimizer, l2_in_loss=0.0, decay_by_hand=0.0, steps=200):
+    """Train a fresh linear model on (X, y); return its weights and bias as one tensor."""
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    optimizer = make_optimizer(model.parameters())
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(X), y)
+        loss = loss + l2_in_loss / 2 * sum((p**2).sum() for p in model.parameters())
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= decay_by_hand * p  # shrink the weights directly, outside the gradient
+        optimizer.step()
+    return torch.cat([model.weight.detach().flatten(), model.bias.detach()])
+
+
+lr, wd = 0.1, 0.1
+adam_l2 = fit(lambda params: torch.optim.Adam(params, lr=lr, weight_decay=wd))
+l2_loss = fit(lambda params: torch.optim.Adam(params, lr=lr), l2_in_loss=wd)
+adamw = fit(lambda params: torch.optim.AdamW(params, lr=lr, weight_decay=wd))
+by_hand = fit(lambda params: torch.optim.Adam(params, lr=lr), decay_by_hand=lr * wd)
+print("Adam(weight_decay=0.1): ", [round(v, 2) for v in adam_l2.tolist()])
+print("AdamW(weight_decay=0.1):", [round(v, 2) for v in adamw.tolist()])
+print("Adam's weight_decay is an L2 term in the loss:", torch.allclose(adam_l2, l2_loss))
+print("AdamW is Adam plus p -= lr * wd * p:", torch.allclose(adamw, by_hand))
+# --8<-- [end:adamw]
+
+# --8<-- [start:param-groups]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+finetuned = nn.Sequential(
+    nn.Linear(3, 16),  # finetuned[0:3] stands for a pretrained backbone ...
+    nn.LayerNorm(16),
+    nn.ReLU(),
+    nn.Linear(16, 1),  # ... and finetuned[3] for the new head on top of it
+)
+
+
+def decay_and_no_decay(module, prefix):
+    """(name, parameter) pairs: matrices get weight decay; biases and norm weights (1-D) none."""
+    named = [(prefix + name, p) for name, p in module.named_parameters()]
+    return [(n, p) for n, p in named if p.ndim > 1], [(n, p) for n, p in named if p.ndim == 1]
+
+
+backbone_decay, backbone_no_decay = decay_and_no_decay(finetuned[0:3], "backbone.")
+head_decay, head_no_decay = decay_and_no_decay(finetuned[3], "head.")
+grouped = torch.optim.AdamW(
+    [
+        {"params": backbone_decay, "lr": 1e-4},  # a smaller lr: the backbone is already trained
+        {"params": backbone_no_decay, "lr": 1e-4, "weight_decay": 0.0},
+        {"params": head_decay},  # the defaults below
+        {"params": head_no_decay, "weight_decay": 0.0},
+    ],
+    lr=1e-3,
+    weight_decay=0.01,
+)
+for group in grouped.param_groups:
+    print(f"lr {group['lr']:g}, weight_decay {group['weight_decay']:g}: {group['param_names']}")
+# --8<-- [end:param-groups]
 
 # --8<-- [start:accumulate]
 import torch
@@ -148,30 +182,6 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
 optimizer.zero_grad()  # sets every .grad to None (set_to_none=True is the default)
 print("after zero_grad():", model.bias.grad)
 # --8<-- [end:accumulate]
-
-# --8<-- [start:forgot-zero-grad]
-import torch
-from torch import nn
-
-
-def losses_with(zero_grad, steps=30):
-    torch.manual_seed(0)
-    model = nn.Linear(3, 1)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
-    losses = []
-    for _ in range(steps):
-        if zero_grad:
-            optimizer.zero_grad()
-        loss = nn.functional.mse_loss(model(X), y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    return losses[::5]  # every fifth step
-
-
-print("with zero_grad:   ", " ".join(f"{v:6.2f}" for v in losses_with(zero_grad=True)))
-print("without zero_grad:", " ".join(f"{v:6.2f}" for v in losses_with(zero_grad=False)))
-# --8<-- [end:forgot-zero-grad]
 
 # --8<-- [start:subset]
 import torch
@@ -193,12 +203,17 @@ print("first layer still got a gradient:", net[0].weight.grad is not None)
 # --8<-- [end:subset]
 
 # --8<-- [start:learning-rates]
+import matplotlib.pyplot as plt
 import torch
 
-for lr in [0.001, 0.05, 1.0]:
+fig, ax = plt.subplots(figsize=(6, 3))
+for lr, label in [(0.001, "too small"), (0.05, "good"), (1.0, "too large")]:
     losses = train(lambda params, lr=lr: torch.optim.SGD(params, lr=lr))
+    ax.plot(range(1, len(losses) + 1), losses, label=f"lr={lr} ({label})")
     shown = ", ".join(f"{losses[step - 1]:.3g}" for step in [1, 25, 50])
     print(f"lr={lr:<6} loss after 1, 25, 50 steps: {shown}")
+ax.set(xlabel="step", ylabel="MSE loss (log scale)", yscale="log")
+ax.legend()
 # --8<-- [end:learning-rates]
 
 # --8<-- [start:hyperparameters]
@@ -255,15 +270,6 @@ torch.nn.utils.clip_grad_value_(model.parameters(), clip_value=1.0)  # each entr
 print("gradients after:", [p.grad.flatten().tolist() for p in model.parameters()])
 # --8<-- [end:clip-value]
 
-# --8<-- [start:clip-norm-typo]
-import torch
-
-try:
-    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm=1)  # as in the notes
-except TypeError as err:
-    print(f"TypeError: {err}")
-# --8<-- [end:clip-norm-typo]
-
 # --8<-- [start:clip-norm]
 import torch
 from torch import nn
@@ -300,3 +306,98 @@ for step in range(30):
     if step % 10 == 0:
         print(f"step {step:2d}: loss {loss.item():6.3f}, gradient norm before clipping {norm:.2f}")
 # --8<-- [end:clip-in-loop]
+
+# --8<-- [start:clip-scaler]
+import torch
+from torch import nn
+
+device = "cuda" if torch.cuda.is_available() else "cpu"
+torch.manual_seed(0)
+model = nn.Linear(3, 1).to(device)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scaler = torch.amp.GradScaler(device)  # starts with a scale of 2 ** 16 = 65536
+inputs, targets = X.to(device), y.to(device)
+for _ in range(6):
+    optimizer.zero_grad()
+    with torch.autocast(device_type=device, dtype=torch.float16):
+        loss = nn.functional.mse_loss(model(inputs), targets)
+    scale = scaler.get_scale()
+    scaler.scale(loss).backward()  # the gradients of loss * scale
+    scaled = torch.cat([p.grad.flatten() for p in model.parameters()]).norm()
+    scaler.unscale_(optimizer)  # 1. divide the gradients by the scale, in place
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)  # 2. clip
+    scaler.step(optimizer)  # 3. step (skipped if a gradient is inf or nan)
+    scaler.update()  # 4. halve the scale after an overflow
+    print(f"scale {scale:>5.0f}: loss {loss.item():.2f}, gradient norm", end=" ")
+    print(f"{scaled:.3g} scaled, {norm:.2f} unscaled")
+# --8<-- [end:clip-scaler]
+
+# --8<-- [start:exercise-1]
+import torch
+
+torch.manual_seed(0)
+param = torch.randn(4, requires_grad=True)
+start = param.detach().clone()
+optimizer = torch.optim.SGD([param], lr=0.1, weight_decay=0.01)
+(param**3).sum().backward()
+optimizer.step()
+
+grad = 3 * start**2  # d/dp of sum(p ** 3)
+expected = start - 0.1 * (grad + 0.01 * start)  # weight decay: wd * p added to the gradient
+assert torch.allclose(param.detach(), expected)
+print("one SGD step with weight_decay:", [round(v, 4) for v in param.tolist()])
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import torch
+from torch import nn
+
+bn_net = nn.Sequential(nn.Linear(10, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 2))
+named = list(bn_net.named_parameters())
+optimizer = torch.optim.AdamW(
+    [
+        {"params": [(n, p) for n, p in named if p.ndim > 1]},
+        {"params": [(n, p) for n, p in named if p.ndim == 1], "weight_decay": 0.0},
+    ],
+    lr=1e-3,
+    weight_decay=0.05,
+)
+decay, no_decay = optimizer.param_groups
+assert decay["param_names"] == ["0.weight", "3.weight"]
+assert decay["weight_decay"] == 0.05
+assert no_decay["param_names"] == ["0.bias", "1.weight", "1.bias", "3.bias"]
+assert no_decay["weight_decay"] == 0.0
+in_groups = [id(p) for group in optimizer.param_groups for p in group["params"]]
+assert sorted(in_groups) == sorted(id(p) for p in bn_net.parameters())  # each exactly once
+print(decay["param_names"], no_decay["param_names"])
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+
+coord = torch.zeros(1, requires_grad=True)
+optimizer = torch.optim.SGD([coord], lr=0.01, momentum=0.9)
+for _ in range(200):
+    optimizer.zero_grad()
+    (3 * coord).sum().backward()  # the gradient is 3 at every step
+    before = coord.item()
+    optimizer.step()
+step_size = before - coord.item()
+final_velocity = optimizer.state[coord]["momentum_buffer"].item()
+assert abs(final_velocity - 3 / (1 - 0.9)) < 1e-3  # 3 + 0.9 * 3 + 0.81 * 3 + ... = 30
+assert abs(step_size - 0.01 * 30) < 1e-4  # ten times the step of plain SGD, 0.01 * 3
+print(f"velocity {final_velocity:.3f}, step {step_size:.4f}")
+# --8<-- [end:exercise-3]
+
+# --8<-- [start:exercise-4]
+import torch
+
+three = torch.tensor([1.0, 1.0, 1.0], requires_grad=True)
+optimizer = torch.optim.Adam([three], lr=0.1)
+scales = torch.tensor([1e-3, 1.0, 1e3])  # gradients a million times apart
+(scales * three).sum().backward()
+optimizer.step()
+moved = 1.0 - three.detach()
+assert torch.allclose(moved, torch.full((3,), 0.1), atol=1e-5)  # lr for each one
+print("first Adam step of each parameter:", [round(v, 4) for v in moved.tolist()])
+# --8<-- [end:exercise-4]

@@ -26,6 +26,48 @@ layer_b = nn.Linear(4, 2)
 print(torch.equal(layer_a.weight, layer_b.weight), torch.equal(layer_a.bias, layer_b.bias))
 # --8<-- [end:seed-model]
 
+# --8<-- [start:two-runs]
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+data_generator = torch.Generator().manual_seed(123)  # the data: the same in every run
+inputs = torch.randn(256, 8, generator=data_generator)
+targets = inputs.sum(dim=1, keepdim=True)
+train_loader = DataLoader(TensorDataset(inputs, targets), batch_size=32, shuffle=True)
+
+
+def training_run(seed=None, epochs=5):
+    """The loss of every step. Initial weights, batch order and dropout are all random."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.02)
+    losses = []
+    for _ in range(epochs):
+        for x, y in train_loader:  # each epoch shuffles with the global generator
+            loss = nn.functional.mse_loss(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return losses
+
+
+losses_a = training_run(seed=0)
+losses_b = training_run(seed=0)  # the same seed
+losses_c = training_run()  # no seed: the generator goes on from where run b left it
+print(losses_a == losses_b, losses_a == losses_c)
+
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(losses_a, label="seed 0", linewidth=3, alpha=0.5)
+ax.plot(losses_b, "--", label="seed 0, again")
+ax.plot(losses_c, label="not seeded")
+ax.set(xlabel="step", ylabel="training loss (MSE)")
+ax.legend()
+# --8<-- [end:two-runs]
+
 # --8<-- [start:sequence]
 import torch
 
@@ -34,7 +76,7 @@ torch.rand(1)  # one extra draw before ...
 shifted = torch.rand(3)  # ... shifts everything after it
 print(shifted)
 
-state = torch.get_rng_state()  # a snapshot of the generator
+state = torch.get_rng_state()  # a snapshot of the CPU generator
 before = torch.rand(3)
 torch.set_rng_state(state)  # rewind to the snapshot
 print(torch.equal(before, torch.rand(3)))
@@ -86,12 +128,6 @@ print(torch.are_deterministic_algorithms_enabled())
 
 index = torch.tensor([0, 0])  # two writes to the same element
 values = torch.tensor([1.0, 2.0])
-try:
-    torch.zeros(3).put_(index, values)  # which write lands last is not defined
-except RuntimeError as err:
-    put_error = str(err)
-    print(put_error)
-
 x = torch.zeros(3)
 x[index] = values  # index_put_ has a deterministic version: the last write wins
 print(x)
@@ -181,8 +217,11 @@ print(run_1)
 print(run_2)
 # --8<-- [end:workers-global]
 
-# --8<-- [start:workers-own-rng]
+# --8<-- [start:worker-init-fn]
+import random
+
 import numpy as np
+import torch
 
 
 class OwnNoise(Dataset):
@@ -196,17 +235,6 @@ class OwnNoise(Dataset):
 
     def __getitem__(self, index: int) -> tuple[int, int]:
         return get_worker_info().id, int(self.rng.integers(1000))
-
-
-copies = draws(OwnNoise(), seed=0)
-print(copies)
-# --8<-- [end:workers-own-rng]
-
-# --8<-- [start:worker-init-fn]
-import random
-
-import numpy as np
-import torch
 
 
 def seed_worker(worker_id: int) -> None:
@@ -232,3 +260,59 @@ torch.backends.cudnn.deterministic = False
 torch.backends.cudnn.benchmark = False
 print(torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.deterministic)
 # --8<-- [end:reset]
+
+# --8<-- [start:exercise-1]
+losses_seed_1 = training_run(seed=1)
+print(losses_seed_1 == training_run(seed=1), losses_seed_1 == losses_a)
+
+assert losses_seed_1 == training_run(seed=1)  # seed 1 twice: the same run
+assert losses_seed_1 != losses_a  # seed 1 is not seed 0
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import torch
+
+torch.manual_seed(0)
+with torch.random.fork_rng():  # saves the generator's state, restores it on leaving
+    torch.manual_seed(42)
+    inside = torch.rand(1000)  # draws as many numbers as you like in here ...
+after = torch.rand(3)  # ... the sequence outside goes on as if they never happened
+print(after)
+
+torch.manual_seed(0)
+assert torch.equal(after, torch.rand(3))
+torch.manual_seed(42)
+assert torch.equal(inside, torch.rand(1000))
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class NoisyItems(Dataset):
+    """Item i gets noise from a generator seeded with (base seed, i): same noise in any worker."""
+
+    def __init__(self, base_seed: int) -> None:
+        self.base_seed = base_seed
+
+    def __len__(self) -> int:
+        return 6
+
+    def __getitem__(self, index: int) -> int:
+        generator = torch.Generator().manual_seed(self.base_seed * 1_000_003 + index)
+        return int(torch.randint(1000, (1,), generator=generator))
+
+
+def noise(num_workers: int) -> list[int]:
+    loader = DataLoader(NoisyItems(base_seed=7), batch_size=2, num_workers=num_workers)
+    return torch.cat(list(loader)).tolist()
+
+
+in_main_process, with_workers = noise(num_workers=0), noise(num_workers=2)
+print(in_main_process)
+
+assert in_main_process == with_workers  # the noise does not depend on the workers
+assert len(set(in_main_process)) > 1  # each item its own noise
+assert [NoisyItems(base_seed=8)[i] for i in range(6)] != in_main_process  # another seed
+# --8<-- [end:exercise-3]

@@ -78,22 +78,23 @@ other = {key: value for key, value in state.items() if not key.startswith("outpu
 other["classifier.weight"] = torch.zeros(2, 128)
 
 target = Network(784, 10, [256, 128])
-try:
-    target.load_state_dict(other)  # strict=True is the default
-except RuntimeError as err:
-    print(err)
-
-result = target.load_state_dict(other, strict=False)
+result = target.load_state_dict(other, strict=False)  # load what matches, report the rest
 print(result)
 print(torch.equal(target.hidden_layers[0].weight, model.hidden_layers[0].weight))
 # --8<-- [end:strict]
 
 # --8<-- [start:strict-shapes]
-three_classes = Network(784, 3, [256, 128])
-try:
-    three_classes.load_state_dict(model.state_dict(), strict=False)
-except RuntimeError as err:
-    print(err)
+import torch
+
+three_classes = Network(784, 3, [256, 128])  # the same hidden layers, a 3-class head
+own = three_classes.state_dict()
+compatible = {
+    name: tensor
+    for name, tensor in model.state_dict().items()
+    if name in own and tensor.shape == own[name].shape  # drop the 10-class head's tensors
+}
+print(three_classes.load_state_dict(compatible, strict=False))
+print(torch.equal(three_classes.hidden_layers[1].weight, model.hidden_layers[1].weight))
 # --8<-- [end:strict-shapes]
 
 # --8<-- [start:map-location]
@@ -135,17 +136,10 @@ zoo = importlib.import_module("zoo")
 # --8<-- [end:whole-model-class]
 
 # --8<-- [start:whole-model-save]
-import pickle
-
 import torch
 
 whole_path = tmpdir / "whole_model.pt"
 torch.save(zoo.TinyNet(), whole_path)  # pickles the module object, class reference included
-
-try:
-    torch.load(whole_path)  # weights_only=True is the default since PyTorch 2.6
-except pickle.UnpicklingError as err:
-    print(err)
 # --8<-- [end:whole-model-save]
 
 # --8<-- [start:whole-model-trusted]
@@ -159,21 +153,6 @@ with torch.serialization.safe_globals([zoo.TinyNet, nn.Linear]):
 # ... or turn the safety off entirely, which can run any code the file contains.
 print(type(torch.load(whole_path, weights_only=False)).__name__)
 # --8<-- [end:whole-model-trusted]
-
-# --8<-- [start:whole-model-fragile]
-import sys
-
-import torch
-
-# The project moves the class to another module (a refactoring, a new version) ...
-(tmpdir / "zoo.py").rename(tmpdir / "zoo_v2.py")
-del sys.modules["zoo"]
-try:
-    torch.load(whole_path, weights_only=False)  # ... and old whole-model files stop loading
-except ModuleNotFoundError as err:
-    print(err)
-sys.path.remove(str(tmpdir))
-# --8<-- [end:whole-model-fragile]
 
 # --8<-- [start:checkpoint-train]
 import torch
@@ -204,7 +183,8 @@ torch.save(
         "model_state_dict": net.state_dict(),
         "optimizer_state_dict": optimizer.state_dict(),
         "loss": loss,
-        "rng_state": torch.get_rng_state(),  # Dropout draws random numbers
+        "rng_state": torch.get_rng_state(),  # the CPU's generator: Dropout draws from it
+        "cuda_rng_state": torch.cuda.get_rng_state_all(),  # every GPU's ([] without CUDA)
     },
     checkpoint_path,
 )
@@ -223,6 +203,7 @@ resumed_optimizer = torch.optim.Adam(resumed.parameters(), lr=1e-3)
 resumed.load_state_dict(checkpoint["model_state_dict"])
 resumed_optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
 torch.set_rng_state(checkpoint["rng_state"])
+torch.cuda.set_rng_state_all(checkpoint["cuda_rng_state"])
 start_epoch = checkpoint["epoch"] + 1
 print(f"resuming at epoch {start_epoch}, last loss {checkpoint['loss']:.4f}")
 
@@ -230,38 +211,6 @@ loss_resumed = train_step(resumed, resumed_optimizer, X, y)
 print(loss_resumed == loss_uninterrupted)
 print(all(torch.equal(a, b) for a, b in zip(net.parameters(), resumed.parameters(), strict=True)))
 # --8<-- [end:checkpoint-resume]
-
-# --8<-- [start:checkpoint-fresh-optimizer]
-import torch
-
-# Resuming with the weights only, and a new optimizer: Adam's running averages start over.
-restarted = Network(784, 10, [256, 128])
-restarted.load_state_dict(checkpoint["model_state_dict"])
-torch.set_rng_state(checkpoint["rng_state"])
-train_step(restarted, torch.optim.Adam(restarted.parameters(), lr=1e-3), X, y)
-print(torch.equal(restarted.output.weight, net.output.weight))
-# --8<-- [end:checkpoint-fresh-optimizer]
-
-# --8<-- [start:notes-keywords]
-from torch import nn
-
-
-class SimpleClassifier(nn.Module):  # as defined in the notes
-    def __init__(self, dim_in, dim_hidden, dim_out):
-        super().__init__()
-        self.linear1 = nn.Linear(dim_in, dim_hidden)
-        self.activation = nn.Tanh()
-        self.linear2 = nn.Linear(dim_hidden, dim_out)
-
-    def forward(self, x):
-        return self.linear2(self.activation(self.linear1(x)))
-
-
-try:
-    SimpleClassifier(num_inputs=2, num_hidden=4, num_outputs=1)  # as the notes reload it
-except TypeError as err:
-    print(err)
-# --8<-- [end:notes-keywords]
 
 # --8<-- [start:hyperparameters]
 import torch
@@ -293,5 +242,92 @@ print(rebuilt)
 # --8<-- [end:hyperparameters]
 
 # --8<-- [start:cleanup]
-tmp.cleanup()  # delete the temporary directory and every file saved in it
+import sys
+
+sys.path.remove(str(tmpdir))  # forget the temporary module zoo ...
+del sys.modules["zoo"]
+tmp.cleanup()  # ... and delete the temporary directory and every file saved in it
 # --8<-- [end:cleanup]
+
+# --8<-- [start:exercise-1]
+import io
+
+import torch
+
+buffer = io.BytesIO()  # an in-memory file: torch.save and torch.load take file objects too
+torch.save(model.state_dict(), buffer)
+buffer.seek(0)  # back to the start before reading
+from_memory = Network(784, 10, [256, 128])
+from_memory.load_state_dict(torch.load(buffer))
+
+from_memory.eval()
+model.eval()
+x = torch.rand(5, 784)
+with torch.no_grad():
+    same = torch.equal(from_memory(x), model(x))
+print(f"{buffer.getbuffer().nbytes:,} bytes, same outputs: {same}")
+
+assert same
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import io
+
+import torch
+
+torch.manual_seed(0)
+small = Network(20, 3, [16])
+sgd = torch.optim.SGD(small.parameters(), lr=0.1, momentum=0.9)
+X_small, y_small = torch.rand(8, 20), torch.randint(0, 3, (8,))
+for _ in range(2):
+    train_step(small, sgd, X_small, y_small)
+
+buffer = io.BytesIO()
+torch.save({"model": small.state_dict(), "optimizer": sgd.state_dict()}, buffer)
+buffer.seek(0)
+saved = torch.load(buffer)
+small_again = Network(20, 3, [16])
+sgd_again = torch.optim.SGD(small_again.parameters(), lr=0.1, momentum=0.9)
+small_again.load_state_dict(saved["model"])
+sgd_again.load_state_dict(saved["optimizer"])
+
+velocities = [sgd.state[p]["momentum_buffer"] for p in small.parameters()]
+velocities_again = [sgd_again.state[p]["momentum_buffer"] for p in small_again.parameters()]
+print(len(velocities_again), all(map(torch.equal, velocities, velocities_again)))
+
+assert len(velocities_again) == 4  # one velocity per parameter tensor
+assert all(map(torch.equal, velocities, velocities_again))
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+
+
+class RenamedNetwork(Network):
+    """A new version of Network whose output layer is called `head`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.head = self.output
+        del self.output
+
+    def forward(self, x):
+        for layer in self.hidden_layers:
+            x = self.dropout(torch.relu(layer(x)))
+        return self.head(x)
+
+
+old_state = model.state_dict()
+new_state = {
+    ("head." + name.removeprefix("output.") if name.startswith("output.") else name): tensor
+    for name, tensor in old_state.items()
+}
+upgraded = RenamedNetwork(784, 10, [256, 128])
+print(upgraded.load_state_dict(new_state))  # strict: every name matches
+
+upgraded.eval()
+x = torch.rand(2, 784)
+with torch.no_grad():
+    assert torch.equal(upgraded(x), model.eval()(x))
+assert sorted(new_state) == sorted(upgraded.state_dict())
+# --8<-- [end:exercise-3]

@@ -29,11 +29,7 @@ print(any_device.type == device)  # on a CPU or CUDA machine, the same choice
 import torch
 
 print(torch.device("cpu"), torch.device("cuda"), torch.device("cuda:1"), torch.device("cuda", 1))
-try:
-    torch.device("gpu")  # what the notes write: not a device type
-except RuntimeError as err:
-    gpu_error = str(err)
-    print(gpu_error)
+print(torch.device("cuda:1").type, torch.device("cuda:1").index)
 # --8<-- [end:device-names]
 
 # --8<-- [start:tensor-to]
@@ -85,3 +81,54 @@ for inputs, labels in loader:
     total += inputs.sum().item()  # .item() waits for the copy to finish
 print(total)
 # --8<-- [end:pinned-loader]
+
+# --8<-- [start:exercise-1]
+import torch
+
+new_device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+t = torch.zeros(2, 3, device=new_device)  # created where it is used: no copy needed
+print(t.device.type == new_device.type, t.to(new_device) is t)
+
+assert t.device.type == new_device.type
+assert t.to(new_device) is t  # already there: .to() returns the tensor itself
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import torch
+from torch import nn
+
+net = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))
+net.to("meta")
+places = {t.device.type for t in [*net.parameters(), *net.buffers()]}
+print(places)
+
+assert places == {"meta"}  # every parameter and every buffer (BatchNorm's statistics) moved
+assert net(torch.ones(4, 3, device="meta")).device.type == "meta"
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+
+
+def to_device(batch, device):
+    """Move a tensor, or a tuple, list or dict of them (nested), to `device`."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {key: to_device(value, device) for key, value in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(value, device) for value in batch)
+    return batch  # anything else (a string, a number) stays as it is
+
+
+batch = {"image": torch.ones(2, 3), "extra": [torch.zeros(2), (torch.arange(2), "id-7")]}
+moved = to_device(batch, "meta")
+print(moved["image"].device, moved["extra"][0].device, moved["extra"][1][0].device)
+print(moved["extra"][1][1], type(moved["extra"][1]).__name__)
+
+assert moved["image"].device.type == "meta"
+assert moved["extra"][1][0].device.type == "meta"
+assert moved["extra"][1][1] == "id-7"
+assert isinstance(moved["extra"][1], tuple)
+assert batch["image"].device.type == "cpu"  # the original batch has not moved
+# --8<-- [end:exercise-3]

@@ -1,9 +1,9 @@
-"""Training and evaluation: train and test loops, accuracy and top-k, train/eval modes,
-progress bars."""
+"""Training and evaluation: train and evaluation loops, a validation split, early stopping,
+learning-rate schedulers, accuracy and top-k, train/eval modes, progress bars."""
 
 # --8<-- [start:data]
 import torch
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Subset, TensorDataset, random_split
 from torchvision import datasets
 from torchvision.transforms import ToTensor
 
@@ -12,49 +12,27 @@ device = "cuda" if torch.cuda.is_available() else "cpu"
 training_data = datasets.FashionMNIST(root="data", train=True, download=True, transform=ToTensor())
 test_data = datasets.FashionMNIST(root="data", train=False, download=True, transform=ToTensor())
 
-# A small subset keeps this page fast; the gallery trains on all 60,000 images.
-train_dataloader = DataLoader(Subset(training_data, range(512)), batch_size=64, shuffle=True)
-test_dataloader = DataLoader(Subset(test_data, range(256)), batch_size=64)
-X, y = next(iter(test_dataloader))
+# 512 training images (the gallery trains on all 60,000): 256 to train on, 256 to validate
+train_subset, val_subset = random_split(
+    Subset(training_data, range(512)), [256, 256], generator=torch.Generator().manual_seed(0)
+)
+test_subset = Subset(test_data, range(256))
+
+
+def in_memory(dataset):
+    """Decode every image once, instead of at every epoch: a small data set fits in memory."""
+    pairs = list(dataset)  # every (image, label) pair, through ToTensor
+    images = torch.stack([image for image, _ in pairs])
+    return TensorDataset(images, torch.tensor([label for _, label in pairs]))
+
+
+train_dataloader = DataLoader(in_memory(train_subset), batch_size=32, shuffle=True)
+val_dataloader = DataLoader(in_memory(val_subset), batch_size=64)
+test_dataloader = DataLoader(in_memory(test_subset), batch_size=64)
+print(len(train_subset), len(val_subset), len(test_subset))
+X, y = next(iter(train_dataloader))
 print(X.shape, X.dtype, y.shape, y.dtype)
 # --8<-- [end:data]
-
-# --8<-- [start:notes-model]
-import torch
-from torch import nn
-
-
-class NotesNeuralNetwork(nn.Module):
-    """The notes' version, kept only to show its bug: a ReLU after the last layer."""
-
-    def __init__(self):
-        super().__init__()
-        self.flatten = nn.Flatten()
-        self.linear_relu_stack = nn.Sequential(
-            nn.Linear(28 * 28, 512),
-            nn.ReLU(),
-            nn.Linear(512, 512),
-            nn.ReLU(),
-            nn.Linear(512, 10),
-            nn.ReLU(),  # the bug: every negative logit becomes 0
-        )
-
-    def forward(self, x):
-        x = self.flatten(x)
-        return self.linear_relu_stack(x)
-
-
-torch.manual_seed(0)
-notes_model = NotesNeuralNetwork()
-logits = notes_model(X)
-print(f"logits clamped to 0: {(logits == 0).float().mean():.0%}")
-
-# One image whose true class (0) has a negative score: after the ReLU it gets no gradient.
-scores = torch.tensor([[-1.0, 2.0, 0.5]], requires_grad=True)
-loss = nn.functional.cross_entropy(torch.relu(scores), torch.tensor([0]))
-loss.backward()
-print(scores.grad)
-# --8<-- [end:notes-model]
 
 # --8<-- [start:model]
 import torch
@@ -84,7 +62,6 @@ class NeuralNetwork(nn.Module):
 
 # --8<-- [end:model]
 
-
 # --8<-- [start:train-loop]
 import torch
 
@@ -105,16 +82,6 @@ def train_loop(dataloader, model, loss_fn, optimizer, device=None):
 
 
 # --8<-- [end:train-loop]
-
-# --8<-- [start:optimizer-backward]
-import torch
-
-optimizer = torch.optim.SGD(NeuralNetwork().parameters(), lr=0.1)
-try:
-    optimizer.backward()  # as in the notes' train_loop
-except AttributeError as err:
-    print(f"AttributeError: {err}")
-# --8<-- [end:optimizer-backward]
 
 # --8<-- [start:test-loop]
 import torch
@@ -149,22 +116,155 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 
 for epoch in range(3):
     train_loss = train_loop(train_dataloader, model, loss_fn, optimizer)
-    test_loss, correct = test_loop(test_dataloader, model, loss_fn)
-    print(f"epoch {epoch + 1}: train loss {train_loss:.1f}, test loss {test_loss:.1f}, ", end="")
-    print(f"test accuracy {correct:.0%}")
+    val_loss, val_accuracy = test_loop(val_dataloader, model, loss_fn)
+    print(
+        f"epoch {epoch + 1}: train loss {train_loss:.1f}, validation loss {val_loss:.1f}, ", end=""
+    )
+    print(f"validation accuracy {val_accuracy:.0%}")
 # --8<-- [end:epochs]
 
-# --8<-- [start:wrong-average]
+# --8<-- [start:early-stopping]
+import copy
+
 import torch
 
-summed = 0.0
-with torch.no_grad():
-    for X, y in test_dataloader:
-        summed += loss_fn(model(X.to(device)), y.to(device)).item()
-print(f"{len(test_dataloader)} batches, {len(test_dataloader.dataset)} images")
-print(f"divided by the number of batches: {summed / len(test_dataloader):.2f}")
-print(f"divided by the number of images:  {summed / len(test_dataloader.dataset):.4f}")
-# --8<-- [end:wrong-average]
+
+def train_with_early_stopping(model, loss_fn, optimizer, train_dl, val_dl, max_epochs, patience):
+    """Train until the validation loss has not improved for `patience` epochs, then load the
+    weights of the best epoch; return the history and the best epoch."""
+    history, best_loss, best_epoch = [], float("inf"), 0
+    for epoch in range(1, max_epochs + 1):
+        train_loss = train_loop(train_dl, model, loss_fn, optimizer)
+        val_loss, val_accuracy = test_loop(val_dl, model, loss_fn)
+        history.append({"train_loss": train_loss, "val_loss": val_loss, "val_acc": val_accuracy})
+        if val_loss < best_loss:
+            best_loss, best_epoch = val_loss, epoch
+            best_state = copy.deepcopy(model.state_dict())  # (1)!
+        elif epoch - best_epoch >= patience:
+            break  # (2)!
+    model.load_state_dict(best_state)
+    return history, best_epoch
+
+
+# --8<-- [end:early-stopping]
+
+# --8<-- [start:early-stopping-run]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+# a small model, quick to overfit 256 images
+small_model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 256), nn.ReLU(), nn.Linear(256, 10))
+small_model = small_model.to(device)
+optimizer = torch.optim.Adam(small_model.parameters(), lr=1e-2)
+history, best_epoch = train_with_early_stopping(
+    small_model, loss_fn, optimizer, train_dataloader, val_dataloader, max_epochs=40, patience=10
+)
+print(f"stopped after epoch {len(history)}, kept epoch {best_epoch}")
+for epoch in [1, best_epoch, len(history)]:
+    record = history[epoch - 1]
+    print(f"epoch {epoch}: train loss {record['train_loss']:.1f}, ", end="")
+    print(f"validation loss {record['val_loss']:.1f}")
+val_loss, val_accuracy = test_loop(val_dataloader, small_model, loss_fn)  # best_epoch's weights
+print(f"the kept model: validation loss {val_loss:.1f}, accuracy {val_accuracy:.0%}")
+# --8<-- [end:early-stopping-run]
+
+# --8<-- [start:overfitting-figure]
+import matplotlib.pyplot as plt
+
+epochs = range(1, len(history) + 1)
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(epochs, [record["train_loss"] for record in history], marker=".", label="training")
+ax.plot(epochs, [record["val_loss"] for record in history], marker=".", label="validation")
+ax.axvline(best_epoch, color="gray", linestyle="--", label=f"kept: epoch {best_epoch}")
+ax.set_xlabel("epoch")
+ax.set_ylabel("loss")
+ax.legend()
+# --8<-- [end:overfitting-figure]
+
+# --8<-- [start:test-once]
+test_loss, test_accuracy = test_loop(test_dataloader, small_model, loss_fn)
+print(f"test accuracy {test_accuracy:.0%}")
+# --8<-- [end:test-once]
+
+# --8<-- [start:step-lr]
+import torch
+
+torch.manual_seed(0)
+model = NeuralNetwork().to(device)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+for epoch in range(4):
+    learning_rate = scheduler.get_last_lr()[0]  # the rate this epoch trains with
+    train_loss = train_loop(train_dataloader, model, loss_fn, optimizer)  # one step per batch
+    scheduler.step()  # once per epoch, after the epoch's optimizer steps
+    print(f"epoch {epoch + 1}: lr {learning_rate:.3f}, train loss {train_loss:.1f}")
+# --8<-- [end:step-lr]
+
+# --8<-- [start:one-cycle]
+import torch
+
+torch.manual_seed(0)
+model = NeuralNetwork().to(device)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+epochs = 3
+scheduler = torch.optim.lr_scheduler.OneCycleLR(
+    optimizer, max_lr=0.2, epochs=epochs, steps_per_epoch=len(train_dataloader)
+)
+print(f"starts at lr {scheduler.get_last_lr()[0]:.3f}")
+model.train()
+for epoch in range(epochs):
+    for X, y in train_dataloader:
+        X, y = X.to(device), y.to(device)
+        loss = loss_fn(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()  # once per batch, after optimizer.step()
+    print(f"after epoch {epoch + 1}: lr {scheduler.get_last_lr()[0]:.4f}")
+print(f"validation accuracy {test_loop(val_dataloader, model, loss_fn)[1]:.0%}")
+# --8<-- [end:one-cycle]
+
+# --8<-- [start:schedules-figure]
+import matplotlib.pyplot as plt
+import torch
+from torch.optim import lr_scheduler
+
+
+def learning_rates(make_scheduler, per_batch, epochs=10, batches=20):
+    """The learning rate of every optimizer step of a run of `epochs` x `batches` steps."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = make_scheduler(optimizer)
+    rates = []
+    for _ in range(epochs):
+        for _ in range(batches):
+            rates.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()  # a real loop computes a loss and its gradients first
+            if per_batch:
+                scheduler.step()
+        if not per_batch:
+            scheduler.step()
+    return rates
+
+
+schedules = {
+    "StepLR(step_size=3, gamma=0.5)\nper epoch": learning_rates(
+        lambda opt: lr_scheduler.StepLR(opt, step_size=3, gamma=0.5), per_batch=False
+    ),
+    "CosineAnnealingLR(T_max=10)\nper epoch": learning_rates(
+        lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=10), per_batch=False
+    ),
+    "OneCycleLR(max_lr=0.1, total_steps=200)\nper batch": learning_rates(
+        lambda opt: lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=200), per_batch=True
+    ),
+}
+fig, axes = plt.subplots(1, 3, figsize=(9, 2.8), sharey=True)
+for ax, (title, rates) in zip(axes, schedules.items(), strict=True):
+    ax.plot(rates)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("optimizer step (20 per epoch)")
+axes[0].set_ylabel("learning rate")
+# --8<-- [end:schedules-figure]
 
 # --8<-- [start:accuracy]
 import torch
@@ -186,22 +286,6 @@ y = torch.tensor([1, 2, 2, 1])
 print(logits.topk(2, dim=1))
 print(f"accuracy {accuracy(logits, y):.2f}, top-2 accuracy {topk_accuracy(logits, y, k=2):.2f}")
 # --8<-- [end:accuracy]
-
-# --8<-- [start:broadcast]
-import torch
-
-ps = torch.softmax(logits, dim=1)
-top_p, top_class = ps.topk(1, dim=1)
-print(top_class.shape, y.shape)
-wrong = top_class == y  # (4, 1) against (4,): broadcast to (4, 4), no error
-print(wrong.shape, f"{wrong.float().mean():.4f}")
-equals = top_class == y.view(*top_class.shape)  # (4, 1) against (4, 1)
-print(equals.shape, f"{equals.float().mean():.4f}")
-try:
-    equals.mean()
-except RuntimeError as err:
-    print(f"RuntimeError: {err}")
-# --8<-- [end:broadcast]
 
 # --8<-- [start:dropout]
 import torch
@@ -254,3 +338,90 @@ with tqdm(range(3), desc="epochs", disable=None) as bar:
         bar.set_postfix(loss=f"{train_loss:.3f}")
 print("done")
 # --8<-- [end:tqdm]
+
+# --8<-- [start:exercise-1]
+import torch
+
+optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.5)
+used = []
+for _ in range(8):
+    used.append(scheduler.get_last_lr()[0])  # the rate this epoch trains with
+    optimizer.step()  # (the epoch's batches)
+    scheduler.step()
+print([round(lr, 4) for lr in used])
+assert abs(used[7] - 0.1 * 0.5**2) < 1e-12  # halved after epochs 3 and 6 (counting from 1)
+for epoch, lr in enumerate(used):
+    assert abs(lr - 0.1 * 0.5 ** (epoch // 3)) < 1e-12
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+
+def mean_loss(model, dataloader):
+    """The mean loss over the samples, whatever the size of the last batch."""
+    sum_loss = nn.CrossEntropyLoss(reduction="sum")  # adds up the losses of a batch's samples
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for X, y in dataloader:
+            X, y = X.to(device), y.to(device)
+            total += sum_loss(model(X), y).item()
+            count += len(X)
+    return total / count
+
+
+uneven = DataLoader(val_subset, batch_size=50)  # 5 batches of 50 images, 1 of 6
+exact = mean_loss(model, uneven)
+with torch.no_grad():  # the reference: one batch of all 256 images
+    X_all = torch.stack([image for image, _ in val_subset]).to(device)
+    y_all = torch.tensor([label for _, label in val_subset]).to(device)
+    reference = loss_fn(model(X_all), y_all).item()
+print(f"{exact:.2f} {reference:.2f}")
+assert abs(exact - reference) < 1e-4
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import torch
+from torch import nn
+
+
+class ReluLogitsNetwork(nn.Module):
+    """NeuralNetwork with a ReLU after its last layer, as in PyTorch's quickstart for a few
+    months in 2021."""
+
+    def __init__(self):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28 * 28, 512),
+            nn.ReLU(),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Linear(512, 10),
+            nn.ReLU(),  # every negative logit becomes 0
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        return self.linear_relu_stack(x)
+
+
+torch.manual_seed(0)
+with torch.no_grad():
+    clamped = ReluLogitsNetwork()(X.cpu())
+print(f"logits that are exactly 0: {(clamped == 0).float().mean():.0%}")
+assert (clamped >= 0).all()
+assert (clamped == 0).any()
+
+scores = torch.tensor([[-1.0, 2.0, 0.5]], requires_grad=True)  # the true class, 0, scores -1
+nn.functional.cross_entropy(torch.relu(scores), torch.tensor([0])).backward()
+plain = scores.detach().clone().requires_grad_()  # the same scores, without the ReLU
+nn.functional.cross_entropy(plain, torch.tensor([0])).backward()
+print(scores.grad, plain.grad, sep="\n")
+assert scores.grad[0, 0] == 0  # through the ReLU: no signal to raise the true class
+assert plain.grad[0, 0] < 0  # without it, gradient descent raises the true class's score
+# --8<-- [end:exercise-3]

@@ -15,21 +15,6 @@ preprocess = weights.transforms()  # the preprocessing these weights were traine
 print(preprocess)
 # --8<-- [end:weights-transforms]
 
-# --8<-- [start:pretrained-deprecated]
-import warnings
-
-from torchvision import models
-
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    try:
-        models.resnet18(pretrained=True, num_classes=10)  # the notes' keyword, and 10 classes
-    except ValueError as err:
-        print(f"ValueError: {err}")
-for warning in caught:
-    print(f"{warning.category.__name__}: {warning.message}")
-# --8<-- [end:pretrained-deprecated]
-
 # --8<-- [start:build-random]
 import torch
 from torchvision import models
@@ -72,6 +57,27 @@ labels = torch.tensor([train_data[0][1], train_data[-1][1]])
 print(images.shape, images.dtype, labels)
 print(f"values from {images.min():.1f} to {images.max():.1f}")  # normalized: not in [0, 1]
 # --8<-- [end:preprocess-data]
+
+# --8<-- [start:show-images]
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from PIL import Image
+
+mean = torch.tensor(preprocess.mean).view(3, 1, 1)
+std = torch.tensor(preprocess.std).view(3, 1, 1)
+fig, axes = plt.subplots(1, 4, figsize=(8, 2.4))
+for column, index in enumerate([0, -1]):  # the ant and the bee above
+    path, label = train_data.samples[index]
+    photo = Image.open(path)
+    seen = train_data[index][0] * std + mean  # undo Normalize, to display the model's input
+    axes[2 * column].imshow(np.asarray(photo))
+    axes[2 * column].set_title(f"{train_data.classes[label]}: {photo.width}x{photo.height}")
+    axes[2 * column + 1].imshow(seen.permute(1, 2, 0).clamp(0, 1).numpy())  # (C, H, W) -> (H, W, C)
+    axes[2 * column + 1].set_title(f"model input: {seen.shape[2]}x{seen.shape[1]}")
+for ax in axes:
+    ax.axis("off")
+# --8<-- [end:show-images]
 
 # --8<-- [start:head-step]
 import torch
@@ -165,11 +171,61 @@ probabilities = log_probabilities.exp()
 print(torch.allclose(probabilities.sum(dim=1), torch.ones(2, device=device)))  # rows sum to 1
 # --8<-- [end:densenet-step]
 
-# --8<-- [start:gpu-string]
+# --8<-- [start:exercise-1]
+import torch
+from torch import nn
+from torchvision import models
+
+two_class = models.resnet18(weights=None)
+for param in two_class.parameters():
+    param.requires_grad = False
+two_class.fc = nn.Linear(two_class.fc.in_features, 2)  # ants and bees
+n_trainable = sum(p.numel() for p in two_class.parameters() if p.requires_grad)
+print(f"trainable: {n_trainable:,}")
+
+assert n_trainable == 512 * 2 + 2  # the new head's weights and biases, nothing else
+# --8<-- [end:exercise-1]
+
+# --8<-- [start:exercise-2]
 import torch
 
-try:
-    torch.device("gpu")  # the notes' model.to('gpu')
-except RuntimeError as err:
-    print(err)
-# --8<-- [end:gpu-string]
+for param in two_class.layer4.parameters():  # the last stage learns too, gently
+    param.requires_grad = True
+finetune_optimizer = torch.optim.SGD(
+    [
+        {"params": two_class.fc.parameters(), "lr": 1e-2},
+        {"params": two_class.layer4.parameters(), "lr": 1e-3},
+    ],
+    momentum=0.9,
+)
+print([group["lr"] for group in finetune_optimizer.param_groups])
+n_trainable = sum(p.numel() for p in two_class.parameters() if p.requires_grad)
+print(f"trainable: {n_trainable:,}")
+
+in_optimizer = {id(p) for group in finetune_optimizer.param_groups for p in group["params"]}
+assert in_optimizer == {id(p) for p in two_class.parameters() if p.requires_grad}
+assert not two_class.layer3[0].conv1.weight.requires_grad  # the earlier stages stay frozen
+# --8<-- [end:exercise-2]
+
+# --8<-- [start:exercise-3]
+import copy
+
+import torch
+from torch import nn
+from torchvision import models
+
+torch.manual_seed(0)
+classifier = models.resnet18(weights=None)
+classifier.fc = nn.Linear(512, 2)
+classifier.eval()
+extractor = copy.deepcopy(classifier)
+extractor.fc = nn.Identity()  # everything but the head: image in, 512 features out
+with torch.no_grad():
+    features = extractor(images)
+    logits_from_features = classifier.fc(features)
+    logits_full = classifier(images)
+print(features.shape)
+
+assert features.shape == (2, 512)
+assert torch.allclose(logits_from_features, logits_full, atol=1e-6)
+# --8<-- [end:exercise-3]

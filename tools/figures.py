@@ -50,3 +50,9 @@ def save(page: Path, namespace: dict) -> None:
         figure = pyplot.figure(number)
         figure.savefig(target / f"{page.stem}-{count}.png", dpi=80, bbox_inches="tight")
         pyplot.close(figure)
+
+
+def close_all() -> None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")

@@ -323,8 +323,10 @@ def make_sybil(patterns=("*.md",), path: Path = DOCS, options: dict | None = Non
 
 
 def start_of_page(namespace: dict) -> None:
-    """A page runs as a reader's script would: as __main__."""
+    """A page runs as a reader's script would: as __main__, with no figure left open by code
+    that ran before it (a test module importing a snippets module draws its figures)."""
     namespace["__name__"] = "__main__"
+    figures.close_all()
 
 
 def end_of_page(namespace: dict) -> None:

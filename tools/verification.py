@@ -51,19 +51,60 @@ def page_footer(page: str, records: dict[str, dict] | None = None) -> str:
     parts = []
     for device, label in DEVICES.items():
         record = records.get(device)
-        counts = defaultdict(int, record["pages"].get(page, {})) if record else None
+        counts = record["pages"].get(page) if record else None
         if not counts:
             parts.append(f"{label}: not run for this build")
             continue
-        summary = f"{counts['passed']} blocks passed"
-        if counts["failed"]:
-            summary += f", **{counts['failed']} failed**"
-        if counts["skipped"]:
-            summary += f", {counts['skipped']} skipped"
         parts.append(
-            f"{label} ({record['device_name']}): {summary} on {record['date']}, with "
-            f"torch {record['torch']}, torchvision {record['torchvision']}, "
+            f"{label} ({record['device_name']}): {counts_text(counts)} on {record['date']}, "
+            f"with torch {record['torch']}, torchvision {record['torchvision']}, "
             f"Python {record['python']}"
         )
     lines = "<br>\n".join(parts)
     return f'<div class="verified" markdown>\n<small>\n**Verified.** {lines}\n</small>\n</div>\n'
+
+
+def counts_text(counts: dict) -> str:
+    counts = defaultdict(int, counts)
+    text = f"{counts['passed']} blocks passed"
+    if counts["failed"]:
+        text += f", **{counts['failed']} failed**"
+    if counts["skipped"]:
+        text += f", {counts['skipped']} skipped"
+    return text
+
+
+def summary(records: dict[str, dict] | None = None) -> str:
+    """One line per device: what the test run of this build recorded, for the home page and
+    the verification page."""
+    records = read_records() if records is None else records
+    lines = []
+    for device, label in DEVICES.items():
+        record = records.get(device)
+        if record is None:
+            lines.append(f"- **{label}**: not run for this build.")
+            continue
+        total: Counter = Counter()
+        for counts in record["pages"].values():
+            total.update(counts)
+        lines.append(
+            f"- **{label}** ({record['device_name']}), {record['date']}: "
+            f"{counts_text(total)} on {len(record['pages'])} pages, with torch "
+            f"{record['torch']}, torchvision {record['torchvision']}, Python {record['python']}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def pages_table(pages: list[str], records: dict[str, dict] | None = None) -> str:
+    """Per topic page (its path in docs/) and device, what the run recorded."""
+    records = read_records() if records is None else records
+    header = "| Page | " + " | ".join(DEVICES.values()) + " |\n"
+    header += "| --- |" + " --- |" * len(DEVICES) + "\n"
+    rows = []
+    for page in pages:
+        cells = []
+        for device in DEVICES:
+            counts = records.get(device, {}).get("pages", {}).get(page)
+            cells.append(counts_text(counts) if counts else "not run for this build")
+        rows.append(f"| [{page.removesuffix('.md')}]({page}) | " + " | ".join(cells) + " |")
+    return header + "\n".join(rows) + "\n"

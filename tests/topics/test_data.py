@@ -129,3 +129,87 @@ def test_wrapped_loader_reshapes_and_keeps_every_sample():
     assert sorted(torch.cat([yb.cpu() for _, yb in batches]).tolist()) == sorted(
         data.y_train.tolist()
     )
+
+
+def test_random_split_with_a_seeded_generator_is_repeatable_and_disjoint():
+    def split(seed):
+        g = torch.Generator().manual_seed(seed)
+        return data.random_split(data.dataset, [400, 100], generator=g)
+
+    first, second = split(0), split(0)
+    assert [len(part) for part in first] == [400, 100]
+    assert first[0].indices == second[0].indices == data.train_part.indices
+    assert set(first[0].indices).isdisjoint(first[1].indices)
+    assert sorted(first[0].indices + first[1].indices) == list(range(500))
+    assert split(1)[0].indices != first[0].indices  # the seed decides the split
+
+
+def test_workers_restart_each_epoch_unless_persistent():
+    assert data.multiprocessing.get_start_method() in {"fork", "spawn", "forkserver"}
+    loader = DataLoader(data.ProcessIds(), batch_size=2, num_workers=2)
+    first, second = data.loaded_by(loader), data.loaded_by(loader)
+    assert len(first) == 2
+    assert data.os.getpid() not in first
+    assert first.isdisjoint(second)  # new processes in the second epoch
+    kept = DataLoader(data.ProcessIds(), batch_size=2, num_workers=2, persistent_workers=True)
+    assert data.loaded_by(kept) == data.loaded_by(kept)
+
+
+def test_csv_dataset_reads_the_files_it_lists():
+    assert len(data.csv_images) == 6
+    for i in range(6):
+        image, label = data.csv_images[i]
+        assert image.shape == (1, 28, 28)
+        assert image.dtype == torch.float32
+        assert torch.allclose(image, data.raw.data[i].unsqueeze(0) / 255)
+        assert label == data.raw.targets[i].item()
+    images, labels = next(iter(DataLoader(data.csv_images, batch_size=6)))
+    assert images.shape == (6, 1, 28, 28)
+    assert labels.tolist() == data.raw.targets[:6].tolist()
+
+
+def test_csv_dataset_opens_an_image_only_when_asked(tmp_path):
+    csv_file = tmp_path / "labels.csv"
+    data.Image.new("L", (3, 2), color=7).save(tmp_path / "seven.png")
+    csv_file.write_text("file,label\nmissing.png,3\nseven.png,1\n")
+    images = data.CsvImageDataset(csv_file, tmp_path)  # nothing opened yet
+    assert len(images) == 2
+    image, label = images[1]  # no transform: the PIL image
+    assert image.mode == "L"
+    assert image.size == (3, 2)
+    assert image.getpixel((2, 1)) == 7
+    assert label == 1
+    with pytest.raises(FileNotFoundError):
+        images[0]
+
+
+def test_augmentations_give_new_views_of_the_right_size():
+    torch.manual_seed(0)
+    views = [transforms.functional.pil_to_tensor(data.augment(data.image)) for _ in range(3)]
+    assert all(view.shape == (3, 224, 224) for view in views)
+    assert not torch.equal(views[0], views[1])
+
+
+def test_exercise_1_squares_dataset():
+    squares = data.Squares(7)
+    assert len(squares) == 7
+    x, y = squares[5]
+    assert x.item() == 5.0
+    assert y.item() == 25.0
+    assert [len(x) for x, _ in DataLoader(squares, batch_size=3)] == [3, 3, 1]
+
+
+def test_exercise_2_statistics_match_the_stacked_images():
+    assert data.pixel_mean == pytest.approx(data.everything.mean().item(), abs=1e-4)
+    assert data.pixel_std == pytest.approx(data.everything.std().item(), abs=1e-3)
+    assert 0.2 < data.pixel_mean < 0.4  # FashionMNIST is mostly dark background
+
+
+def test_exercise_3_only_the_training_part_is_augmented():
+    assert sorted(list(data.train_idx) + list(data.val_idx)) == list(range(6))
+    for position, i in enumerate(data.train_idx):
+        image, _ = data.train_set[position]
+        assert torch.allclose(image.flip(-1), data.raw.data[i].unsqueeze(0) / 255)
+    for position, i in enumerate(data.val_idx):
+        image, _ = data.val_set[position]
+        assert torch.allclose(image, data.raw.data[i].unsqueeze(0) / 255)

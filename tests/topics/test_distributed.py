@@ -1,6 +1,6 @@
-"""What the Distributed page claims, asserted: gradient averaging, DistributedSampler, the
-"module." prefix, and a torchrun job of two gloo processes that ends with the weights of a
-single-process run on the same global batches."""
+"""What the Distributed page claims, asserted: gradient averaging, BatchNorm across ranks,
+DistributedSampler, the "module." prefix, and a torchrun job of two gloo processes that ends
+with the weights of a single-process run on the same global batches."""
 
 import os
 import re
@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.distributed as dist
@@ -19,6 +20,7 @@ from snippets import distributed
 from tools.paths import DOCS, SNIPPETS
 from tools.sections import sections
 
+plt.close("all")  # the module's figure: the page shows it; the tests read its data
 MODULE = SNIPPETS / "distributed.py"
 PAGE = DOCS / "distributed.md"
 TOLERANCE = 1e-6  # float32: the two ranks sum their half-batch gradients in another order
@@ -66,11 +68,58 @@ def test_averaged_half_batch_gradients_equal_the_full_batch_gradient():
         torch.testing.assert_close((first + second) / 2, factor * full)
 
 
+def test_batchnorm_on_two_halves_differs_from_batchnorm_on_the_whole_batch():
+    assert not torch.allclose(distributed.apart, distributed.together)
+    assert not torch.allclose(distributed.bn_halves, distributed.bn_full)
+    # each half is normalised with its own statistics: mean 0 and variance 1 within each half
+    half = distributed.apart[:16]
+    torch.testing.assert_close(half.mean(dim=0), torch.zeros(20), atol=1e-5, rtol=0)
+    assert not torch.allclose(distributed.together[:16].mean(dim=0), torch.zeros(20), atol=1e-2)
+
+
+def test_without_batchnorm_the_same_model_gives_equal_gradients():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 16), nn.LayerNorm(16), nn.ReLU(), nn.Linear(16, 3))
+    x, y = distributed.x, distributed.y
+
+    def grad(xb, yb):
+        model.zero_grad()
+        distributed.mean_loss(model(xb), yb).backward()
+        return model[0].weight.grad.clone()
+
+    torch.testing.assert_close((grad(x[:16], y[:16]) + grad(x[16:], y[16:])) / 2, grad(x, y))
+
+
+def test_batchnorm_in_eval_mode_gives_the_same_outputs_on_halves():
+    bn = nn.BatchNorm1d(20).eval()
+    x = distributed.x
+    torch.testing.assert_close(torch.cat([bn(x[:16]), bn(x[16:])]), bn(x))
+
+
+def test_convert_sync_batchnorm_replaces_the_batchnorm_layers():
+    assert isinstance(distributed.sync_model[1], nn.SyncBatchNorm)
+    assert not any(type(m) is nn.BatchNorm1d for m in distributed.sync_model.modules())
+
+
 def test_the_sampler_splits_the_data_set_between_ranks():
     dataset = TensorDataset(torch.arange(10))
     parts = [list(DistributedSampler(dataset, num_replicas=2, rank=r, seed=0)) for r in (0, 1)]
     assert len(parts[0]) == len(parts[1]) == 5
     assert sorted(parts[0] + parts[1]) == list(range(10))
+
+
+def test_set_epoch_reshuffles_and_every_epoch_splits_the_data_disjointly():
+    owner, when = distributed.owner, distributed.when
+    for epoch in range(distributed.epochs):
+        assert (owner[epoch] == 0).sum() == (owner[epoch] == 1).sum() == 5
+        for rank in (0, 1):  # each rank's steps are 0 to 4, once each
+            assert sorted(when[epoch][owner[epoch] == rank].tolist()) == list(range(5))
+    assert not torch.equal(owner[0], owner[1])
+    assert not torch.equal(owner[1], owner[2])
+    # the figure shows that table: one cell per sample and epoch, a number in each
+    assert len(distributed.ax.texts) == 3 * 10
+    image = distributed.ax.images[0].get_array()
+    assert image.tolist() == owner.tolist()
 
 
 def test_without_set_epoch_every_epoch_has_the_same_order():
@@ -97,7 +146,27 @@ def test_the_ddp_wrapper_prefixes_state_dict_keys():
     assert distributed.ddp_model.module is distributed.model
     assert list(distributed.ddp_model.state_dict()) == ["module.weight", "module.bias"]
     assert list(distributed.ddp_model.module.state_dict()) == ["weight", "bias"]
+    with pytest.raises(RuntimeError, match="Missing key"):
+        nn.Linear(4, 2).load_state_dict(distributed.ddp_model.state_dict())
+    nn.Linear(4, 2).load_state_dict(distributed.ddp_model.module.state_dict())
     assert not dist.is_initialized()  # the page's one-process group was destroyed
+
+
+def test_exercise_1_four_ranks_over_ten_samples_pad_with_two_repeats():
+    shares = distributed.shares
+    assert [len(s) for s in shares] == [3, 3, 3, 3]
+    assert sorted(distributed.everything) == sorted([*range(10), 0, 1])
+
+
+def test_exercise_2_four_ranks_average_to_the_global_batch_gradient():
+    torch.testing.assert_close(distributed.averaged, distributed.batch, atol=1e-6, rtol=1e-5)
+    assert len(distributed.per_rank) == 4
+    assert not torch.allclose(distributed.per_rank[0], distributed.batch)  # one rank alone differs
+
+
+def test_exercise_3_scaling_a_summed_loss_by_the_world_size_restores_the_sum():
+    assert distributed.same_sum
+    torch.testing.assert_close(distributed.ddp_like, distributed.summed, atol=1e-5, rtol=1e-5)
 
 
 def test_torchrun_with_two_processes_matches_one_process_on_the_global_batch(tmp_path, capsys):

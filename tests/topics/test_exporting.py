@@ -58,7 +58,6 @@ def test_onnx_runtime_computes_what_pytorch_computes(session, batch_size):
 def test_the_page_compared_a_batch_of_three_real_images():
     assert exporting.images.shape == (3, 1, 28, 28)
     np.testing.assert_allclose(exporting.onnx_logits, exporting.torch_logits, **TOLERANCE)
-    np.testing.assert_allclose(exporting.legacy_logits, exporting.torch_logits, **TOLERANCE)
 
 
 def test_the_exported_graph_takes_only_the_example_s_rank(session):
@@ -77,8 +76,37 @@ def test_without_dynamic_shapes_the_batch_size_is_fixed(tmp_path):
         static.run(None, {"image": np.zeros((3, 1, 28, 28), dtype=np.float32)})
 
 
-def test_flatten_keeps_the_batch_dimension_and_an_unbatched_image_fails():
-    assert exporting.model(torch.zeros(1, 28, 28)).shape == (1, 10)
-    assert exporting.model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
-    with pytest.raises(RuntimeError, match=r"28x28 and 784x512"):
-        exporting.model(torch.zeros(28, 28))
+def test_the_cnn_takes_batches_and_a_3d_example_is_the_wrong_input():
+    assert exporting.example_input.shape == (1, 1, 28, 28)
+    with torch.no_grad():
+        assert exporting.model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
+        assert exporting.model.features(torch.zeros(2, 1, 28, 28)).shape == (2, 16, 7, 7)
+        with pytest.raises(RuntimeError, match=r"16x49 and 784x10"):
+            exporting.model(torch.zeros(1, 28, 28))  # read as one unbatched image
+
+
+def test_exercise_1_a_batch_of_five_runs_and_matches():
+    assert exporting.five_logits.shape == (5, 10)
+    np.testing.assert_allclose(exporting.five_logits, exporting.expected, **TOLERANCE)
+
+
+def test_exercise_2_the_graph_holds_the_model_s_operators():
+    assert exporting.op_types == [
+        "Conv",
+        "Relu",
+        "MaxPool",
+        "Conv",
+        "Relu",
+        "MaxPool",
+        "Reshape",
+        "Gemm",
+    ]
+
+
+def test_exercise_3_the_softmax_model_outputs_probabilities_for_any_batch():
+    probabilities = exporting.onnx_probabilities
+    assert probabilities.shape == (3, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    (seven,) = exporting.in_memory.run(None, {"image": np.zeros((7, 1, 28, 28), dtype=np.float32)})
+    assert seven.shape == (7, 10)
+    assert exporting.in_memory.get_outputs()[0].name == "probabilities"

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 from torch.utils import data
 
+from snippets import first_model
 from snippets.first_model import SimpleClassifier, XORDataset, accuracy, train_model
 
 
@@ -39,3 +40,41 @@ def test_training_lowers_the_loss_and_learns_xor():
     after = accuracy(model, data.DataLoader(test_set, batch_size=500))
     assert not model.training  # accuracy() puts the model in eval mode
     assert after >= 0.99 > before
+
+
+def test_plot_xor_scatters_each_class_and_shades_the_model_s_probability():
+    import matplotlib.pyplot as plt
+
+    points = XORDataset(size=40, std=0.0, generator=torch.Generator().manual_seed(0))
+    fig, ax = first_model.plot_xor(points)
+    blue, red = ax.collections
+    assert torch.equal(torch.tensor(blue.get_offsets()), points.data[points.labels == 0].double())
+    assert torch.equal(torch.tensor(red.get_offsets()), points.data[points.labels == 1].double())
+    plt.close(fig)
+
+    model = SimpleClassifier()
+    fig, ax = first_model.plot_xor(points, model)
+    assert len(fig.axes) == 2  # the plot and its colour bar
+    assert not model.training  # predictions are made in evaluation mode
+    assert len(ax.collections) > 2  # the shading and the boundary, then the points
+    plt.close(fig)
+
+
+def test_exercise_1_eight_hidden_units_give_33_parameters():
+    assert first_model.n_params == 33
+    assert first_model.wider.linear2.weight.shape == (1, 8)
+
+
+def test_exercise_2_predict_proba_is_the_sigmoid_of_the_logit():
+    model = SimpleClassifier()
+    points = torch.rand(10, 2)
+    with torch.no_grad():
+        expected = torch.sigmoid(model(points)).squeeze(dim=1)
+    assert torch.allclose(first_model.predict_proba(model, points), expected)
+    assert first_model.probabilities.shape == (50,)
+
+
+def test_exercise_3_a_linear_model_cannot_learn_xor():
+    assert first_model.linear_accuracy <= 0.8
+    assert min(first_model.linear_history) > 0.6
+    assert isinstance(first_model.linear_model, nn.Linear)

@@ -5,6 +5,7 @@ history."""
 
 import contextlib
 import io
+import itertools
 
 import pytest
 import torch
@@ -88,7 +89,7 @@ def test_fit_returns_a_history_whose_validation_loss_falls():
     assert history[-1]["val_acc"] > 0.9
 
 
-def test_net_keeps_the_notes_shapes_on_28x28_greyscale():
+def test_net_keeps_lenet_shapes_on_28x28_greyscale():
     net = from_scratch.Net()
     assert net.fc1.in_features == 16 * 5 * 5
     assert net(torch.rand(2, 1, 28, 28)).shape == (2, 10)
@@ -117,3 +118,43 @@ def test_batch_norm_is_optional_and_adds_only_normalization():
     assert extra == 2 * (16 + 32)  # a scale and a shift per channel
     assert isinstance(normed.bn2, torch.nn.BatchNorm2d)
     assert normed(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_validation_rows_are_held_out_training_images():
+    assert from_scratch.x_train.shape == (1024, 784)
+    assert from_scratch.x_valid.shape == (512, 784)
+    images = from_scratch.training_data.data
+    assert torch.equal(from_scratch.x_valid[0], images[1024].flatten().float() / 255)
+    assert torch.equal(from_scratch.y_valid, from_scratch.training_data.targets[1024:1536])
+
+
+def test_the_plotted_history_has_ten_epochs_of_falling_loss():
+    assert from_scratch.epoch_numbers == list(range(1, 11))
+    assert len(from_scratch.train_losses) == len(from_scratch.val_losses) == 10
+    assert from_scratch.train_losses[-1] < 0.5 * from_scratch.train_losses[0]
+    assert from_scratch.val_losses[-1] < from_scratch.val_losses[0]
+    assert all(loss > 0 for loss in from_scratch.val_losses)
+
+
+def test_exercise_1_stable_log_softmax():
+    x = torch.tensor([[500.0, -500.0, 0.0]])
+    out = from_scratch.stable_log_softmax(x)
+    assert torch.isfinite(out).all()
+    assert torch.allclose(out.exp().sum(dim=-1), torch.ones(1))
+    assert torch.allclose(out, F.log_softmax(x, dim=-1))
+
+
+def test_exercise_2_mlp_learns_with_fit():
+    losses = [record["val_loss"] for record in from_scratch.mlp_history]
+    assert len(losses) == 4
+    assert losses[-1] < losses[0]
+    assert from_scratch.mlp_history[-1]["val_acc"] > 0.7
+
+
+def test_exercise_3_one_cycle_rates_rise_then_fall():
+    rates = from_scratch.rates
+    assert len(rates) == 3 * len(from_scratch.train_dl)
+    peak = rates.index(max(rates))
+    assert all(a <= b for a, b in itertools.pairwise(rates[: peak + 1]))  # rises ...
+    assert all(a >= b for a, b in itertools.pairwise(rates[peak:]))  # ... then falls
+    assert rates[0] == pytest.approx(0.5 / 25, rel=0.05)

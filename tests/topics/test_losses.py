@@ -23,8 +23,31 @@ def test_cross_entropy_is_log_softmax_plus_nll():
     logits, labels = torch.randn(8, 5), torch.randint(0, 5, (8,))
     expected = nn.NLLLoss()(nn.LogSoftmax(dim=1)(logits), labels)
     assert close(nn.CrossEntropyLoss()(logits, labels), expected)
-    # softmaxing first gives another, wrong, number
-    assert not close(losses.wrong, losses.ce, atol=1e-3)
+
+
+def test_l1_and_huber_grow_linearly_and_huber_matches_smooth_l1():
+    errors = torch.tensor([0.5, 3.0])
+    zeros = torch.zeros(2)
+    mse, l1, huber = (fn(errors, zeros) for fn in losses.regression_losses.values())
+    assert mse.tolist() == [0.25, 9.0]
+    assert l1.tolist() == [0.5, 3.0]
+    assert huber.tolist() == [0.125, 2.5]  # 0.5 * e**2 below delta, delta * (|e| - 0.5) above
+    e = torch.linspace(-4, 4, 81)
+    assert close(
+        nn.HuberLoss(reduction="none")(e, torch.zeros(81)),
+        nn.SmoothL1Loss(reduction="none")(e, torch.zeros(81)),
+    )
+    assert close(
+        nn.HuberLoss(delta=2.0, reduction="none")(e, torch.zeros(81)),
+        2.0 * nn.SmoothL1Loss(beta=2.0, reduction="none")(e, torch.zeros(81)),
+    )
+
+
+def test_the_figures_plot_each_loss_against_the_prediction():
+    (ax,) = losses.fig.axes  # the last figure of the module: BCE against the logit
+    target_1, target_0 = ax.get_lines()[:2]
+    assert close(torch.tensor(target_1.get_ydata()[-1]), F.softplus(torch.tensor(-6.0)))
+    assert close(torch.tensor(target_0.get_ydata()[-1]), F.softplus(torch.tensor(6.0)), atol=1e-5)
 
 
 def test_probabilities_are_exp_of_log_probabilities():
@@ -63,6 +86,13 @@ def test_two_outputs_with_cross_entropy_equal_one_output_with_bce():
     assert close(torch.softmax(two, dim=1)[:, 1], torch.sigmoid(z))
 
 
+def test_bce_with_logits_is_log_2_at_a_logit_of_zero_and_about_the_distance_when_wrong():
+    bce = nn.BCEWithLogitsLoss(reduction="none")
+    assert close(bce(torch.tensor(0.0), torch.tensor(1.0)), torch.log(torch.tensor(2.0)))
+    far = bce(torch.tensor(-30.0), torch.tensor(1.0))
+    assert close(far, 30.0, atol=1e-5)
+
+
 def test_hand_written_loss_matches_on_ordinary_logits():
     logits, labels = torch.randn(6, 4), torch.randint(0, 4, (6,))
     assert close(losses.log_softmax(logits), F.log_softmax(logits, dim=-1), atol=1e-5)
@@ -70,21 +100,17 @@ def test_hand_written_loss_matches_on_ordinary_logits():
     assert close(by_hand, F.cross_entropy(logits, labels), atol=1e-5)
 
 
-def test_naive_log_softmax_overflows():
-    big = torch.tensor([[100.0, 0.0, -3.0]], requires_grad=True)
-    log_probs = losses.log_softmax(big)
-    assert torch.isneginf(log_probs).all()
-    loss = losses.nll(log_probs, torch.tensor([0]))
-    assert torch.isinf(loss)
-    loss.backward()
-    assert torch.isnan(big.grad).any()
-    assert torch.isfinite(F.cross_entropy(big, torch.tensor([0])))  # the library's is stable
+def test_the_naive_formula_overflows_where_logsumexp_does_not():
+    big = torch.tensor([[100.0, 0.0, -3.0]])
+    naive = big - big.exp().sum(-1).log().unsqueeze(-1)
+    assert torch.isneginf(naive).all()
+    assert torch.isfinite(losses.log_softmax(big)).all()
 
 
 def test_logsumexp_version_is_stable_and_correct():
     big = torch.tensor([[100.0, 0.0, -3.0], [1.0, 2.0, 3.0]], requires_grad=True)
     labels = torch.tensor([0, 2])
-    log_probs = losses.stable_log_softmax(big)
+    log_probs = losses.log_softmax(big)
     assert torch.isfinite(log_probs).all()
     assert close(log_probs, F.log_softmax(big, dim=-1), atol=1e-5)
     loss = losses.nll(log_probs, labels)
@@ -94,3 +120,21 @@ def test_logsumexp_version_is_stable_and_correct():
     # the page's run: finite gradient, equal to softmax - one_hot, over the batch size
     expected = (torch.softmax(big, dim=1) - F.one_hot(labels, 3)) / 2
     assert close(losses.big.grad, expected.detach(), atol=1e-6)
+
+
+def test_exercise_1_l1_is_the_mean_absolute_error():
+    assert close(losses.l1, 0.5)
+    pred, target = torch.randn(7), torch.randn(7)
+    assert close(nn.L1Loss()(pred, target), (pred - target).abs().mean())
+
+
+def test_exercise_2_label_smoothing_is_cross_entropy_with_soft_targets():
+    assert close(losses.smoothed, losses.smoothed_by_hand, atol=1e-6)
+    plain = F.cross_entropy(losses.scores, losses.targets)
+    assert not close(losses.smoothed, plain, atol=1e-3)  # smoothing changes the loss
+    assert close(losses.soft_targets.max(dim=1).values, torch.full((4,), 0.9 + 0.1 / 3))
+
+
+def test_exercise_3_bce_gradient_is_sigmoid_minus_target_over_n():
+    expected = (torch.sigmoid(losses.logit) - losses.target) / 5
+    assert close(losses.logit.grad, expected.detach(), atol=1e-7)

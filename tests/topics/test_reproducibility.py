@@ -22,6 +22,26 @@ def test_seeded_layers_start_from_the_same_weights():
     assert torch.equal(rep.layer_a.bias, rep.layer_b.bias)
 
 
+def test_a_seeded_training_run_repeats_exactly_and_an_unseeded_one_does_not():
+    assert rep.losses_a == rep.losses_b
+    assert len(rep.losses_a) == 5 * 256 // 32
+    assert all(a != c for a, c in zip(rep.losses_a, rep.losses_c, strict=True))
+    assert rep.training_run(seed=0) == rep.losses_a
+    assert rep.losses_a[-1] < rep.losses_a[0] / 2  # it does train
+
+
+def test_the_figure_draws_the_three_runs():
+    lines = rep.fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["seed 0", "seed 0, again", "not seeded"]
+    assert list(lines[0].get_ydata()) == list(lines[1].get_ydata()) == rep.losses_a
+
+
+def test_the_cpu_rng_state_does_not_hold_a_gpu_generator():
+    state = torch.get_rng_state()
+    torch.cuda.manual_seed_all(123)  # no effect on the CPU's generator
+    assert torch.equal(torch.get_rng_state(), state)
+
+
 def test_an_extra_draw_shifts_the_sequence_by_one():
     torch.manual_seed(0)
     five = torch.rand(5)
@@ -58,7 +78,6 @@ def test_cuda_seeding_is_safe_without_cuda_and_manual_seed_sets_the_seed():
 
 
 def test_put_has_no_deterministic_version_and_index_put_does():
-    assert rep.put_error.startswith("put_ does not have a deterministic implementation")
     assert rep.x.tolist() == [2.0, 0.0, 0.0]
     torch.use_deterministic_algorithms(True)
     try:
@@ -105,7 +124,7 @@ def test_workers_draw_distinct_reproducible_numbers_from_numpys_global_generator
 
 
 def test_a_dataset_owned_generator_repeats_across_workers_without_worker_init_fn():
-    worker_0, worker_1 = by_worker(rep.copies)
+    worker_0, worker_1 = by_worker(rep.draws(rep.OwnNoise(), seed=0))
     assert worker_0 == worker_1
 
 
@@ -124,3 +143,24 @@ def test_seed_worker_seeds_every_generator_from_torch_initial_seed(monkeypatch):
     assert random.random() == random.Random(5).random()
     assert dataset[0] == (1, int(np.random.default_rng(5).integers(1000)))
     assert rep.GlobalNoise()[0] == (1, int(np.random.RandomState(5).randint(1000)))
+
+
+def test_exercise_1_seed_1_repeats_and_differs_from_seed_0():
+    assert rep.losses_seed_1 == rep.training_run(seed=1)
+    assert rep.losses_seed_1 != rep.losses_a
+
+
+def test_exercise_2_fork_rng_leaves_the_outer_sequence_alone():
+    torch.manual_seed(0)
+    assert torch.equal(rep.after, torch.rand(3))
+    torch.manual_seed(0)
+    with torch.random.fork_rng():
+        torch.rand(10)
+    assert torch.equal(torch.rand(3), rep.after)
+
+
+def test_exercise_3_per_item_generators_ignore_the_number_of_workers():
+    assert rep.in_main_process == rep.with_workers
+    assert rep.noise(num_workers=0) == rep.in_main_process
+    items = rep.NoisyItems(base_seed=7)
+    assert [items[i] for i in (5, 0)] == [rep.in_main_process[5], rep.in_main_process[0]]

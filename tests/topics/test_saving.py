@@ -69,6 +69,17 @@ def test_non_strict_loading_still_rejects_shape_mismatches():
         make(output_size=5).load_state_dict(make().state_dict(), strict=False)
 
 
+def test_the_page_warm_starts_a_three_class_model_from_matching_tensors():
+    assert saving.result.missing_keys == ["output.weight", "output.bias"]
+    assert saving.result.unexpected_keys == ["classifier.weight"]
+    assert sorted(saving.compatible) == [
+        f"hidden_layers.{i}.{k}" for i in (0, 1) for k in ("bias", "weight")
+    ]
+    assert saving.three_classes.output.weight.shape == (3, 128)
+    for name in saving.compatible:
+        assert torch.equal(saving.three_classes.state_dict()[name], saving.model.state_dict()[name])
+
+
 def test_map_location_cpu_puts_every_tensor_on_the_cpu(tmp_path):
     torch.save(make().state_dict(), tmp_path / "w.pt")
     state = torch.load(tmp_path / "w.pt", map_location="cpu")
@@ -156,7 +167,13 @@ def test_resuming_from_a_checkpoint_takes_the_uninterrupted_step(tmp_path):
 
 def test_the_page_resumed_run_matches_the_uninterrupted_one():
     assert saving.loss_resumed == saving.loss_uninterrupted
-    assert not torch.equal(saving.restarted.output.weight, saving.net.output.weight)
+    assert saving.checkpoint_path.suffix == ".pt"
+    assert saving.start_epoch == 3
+
+
+def test_the_page_loaded_its_whole_model_file_from_an_allowlist():
+    assert str(saving.whole_path).endswith("whole_model.pt")
+    assert saving.zoo.TinyNet.__module__ == "zoo"
 
 
 def test_load_checkpoint_rebuilds_the_architecture_from_the_file(tmp_path):
@@ -178,10 +195,28 @@ def test_load_checkpoint_rebuilds_the_architecture_from_the_file(tmp_path):
     assert torch.equal(rebuilt(x), net(x))
 
 
-def test_the_notes_keywords_do_not_match_simple_classifier():
-    with pytest.raises(TypeError, match="unexpected keyword argument 'num_inputs'"):
-        saving.SimpleClassifier(num_inputs=2, num_hidden=4, num_outputs=1)
-    assert saving.SimpleClassifier(dim_in=2, dim_hidden=4, dim_out=1)(torch.zeros(5, 2)).shape == (
-        5,
-        1,
-    )
+def test_exercise_1_a_state_dict_round_trips_through_memory():
+    assert saving.same
+    assert saving.from_memory.training is False
+    for name, tensor in saving.model.state_dict().items():
+        assert torch.equal(saving.from_memory.state_dict()[name], tensor)
+
+
+def test_exercise_2_momentum_buffers_are_saved_and_restored():
+    assert len(saving.sgd_again.state) == 4
+    for p, q in zip(saving.small.parameters(), saving.small_again.parameters(), strict=True):
+        assert torch.equal(
+            saving.sgd.state[p]["momentum_buffer"], saving.sgd_again.state[q]["momentum_buffer"]
+        )
+    assert saving.sgd_again.param_groups[0]["momentum"] == 0.9
+
+
+def test_exercise_3_renamed_keys_load_strictly_into_the_new_class():
+    assert "head.weight" in saving.new_state
+    assert not any(name.startswith("output.") for name in saving.new_state)
+    assert not hasattr(saving.upgraded, "output")
+    x = torch.rand(3, 784)
+    with torch.no_grad():
+        assert torch.equal(saving.upgraded.eval()(x), saving.model.eval()(x))
+    with pytest.raises(RuntimeError, match="Missing key"):
+        saving.RenamedNetwork(784, 10, [256, 128]).load_state_dict(saving.model.state_dict())

@@ -18,14 +18,8 @@ def test_device_choice_follows_cuda_availability():
     assert devices.any_device.type == devices.device
 
 
-def test_gpu_is_not_a_device_type_and_the_error_lists_the_real_ones():
-    assert devices.gpu_error.endswith("device string: gpu")
-    assert "cpu, cuda" in devices.gpu_error
-    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda"):
-        nn.Linear(2, 2).to("gpu")
-
-
 def test_device_strings_and_indices():
+    assert (torch.device("cuda:1").type, torch.device("cuda:1").index) == ("cuda", 1)
     assert torch.device("cuda", 1) == torch.device("cuda:1")
     assert torch.device("cuda").index is None
     assert torch.device("cuda:1").type == "cuda"
@@ -70,3 +64,27 @@ def test_device_agnostic_forward_lands_on_the_device():
 def test_the_loader_loop_sees_every_value_once():
     assert devices.total == sum(range(12))
     assert devices.loader.pin_memory == torch.cuda.is_available()
+
+
+def test_exercise_1_a_tensor_made_on_the_device_needs_no_copy():
+    assert devices.t.device.type == devices.new_device.type == devices.device
+    assert devices.t.to(devices.new_device) is devices.t
+    assert torch.equal(devices.t.cpu(), torch.zeros(2, 3))
+
+
+def test_exercise_2_moving_a_model_moves_its_buffers_too():
+    assert {t.device.type for t in devices.net.buffers()} == {"meta"}
+    assert {t.device.type for t in devices.net.parameters()} == {"meta"}
+    assert len(list(devices.net.buffers())) == 3  # running mean, running var, batch count
+
+
+def test_exercise_3_to_device_moves_nested_tensors_and_keeps_the_rest():
+    batch = [torch.ones(2), {"a": (torch.zeros(1), 3, "s")}]
+    moved = devices.to_device(batch, "meta")
+    assert isinstance(moved, list)
+    assert isinstance(moved[1]["a"], tuple)
+    assert moved[0].device.type == "meta"
+    assert moved[1]["a"][0].device.type == "meta"
+    assert moved[1]["a"][1:] == (3, "s")
+    assert batch[0].device.type == "cpu"
+    assert devices.moved["extra"][0].device.type == "meta"

@@ -4,6 +4,7 @@ import contextlib
 import io
 import time
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,6 +12,7 @@ from torchvision.transforms import ToTensor
 
 with contextlib.redirect_stdout(io.StringIO()):
     from snippets import speed
+plt.close("all")  # the module's figure: the page shows it; the tests read its data
 
 
 def test_the_preloaded_tensor_has_exactly_the_pixels_of_to_tensor():
@@ -64,12 +66,7 @@ def test_workers_give_the_batches_of_a_single_process_loader():
     assert torch.equal(speed.x_fast, speed.x_plain)
     assert torch.equal(speed.y_fast, speed.y_plain)
     assert speed.fast_loader.num_workers == 2
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="the warning is the CPU-only behaviour")
-def test_pin_memory_without_a_gpu_only_warns():
-    assert not speed.x_pinned.is_pinned()
-    assert any("no accelerator is found" in str(w.message) for w in speed.caught)
+    assert speed.fast_loader.pin_memory == torch.cuda.is_available()
 
 
 def test_linear_scaling_keeps_lr_per_sample_constant():
@@ -103,11 +100,109 @@ def test_bfloat16_autocast_keeps_float32_parameters_and_close_results():
     assert speed.logits.dtype == torch.bfloat16  # what the page printed
 
 
+def test_float16_loses_tiny_and_huge_values_and_bfloat16_keeps_them():
+    half = speed.values.to(torch.float16)
+    brain = speed.values.to(torch.bfloat16)
+    assert half[0] == 0
+    assert torch.isinf(half[2])
+    assert brain[0] > 0
+    assert torch.isfinite(brain[2])
+    assert torch.finfo(torch.bfloat16).max == pytest.approx(
+        torch.finfo(torch.float32).max, rel=0.01
+    )
+
+
+def test_the_grad_scaler_block_clipped_unscaled_gradients():
+    assert speed.norm < 10  # a true gradient norm, not one 65536 times larger
+    assert speed.scaler.get_scale() == 65536.0  # no overflow in those three steps
+
+
+def test_clipping_after_unscale_matches_clipping_without_a_scaler():
+    def clipped(use_scaler):
+        torch.manual_seed(0)
+        model = speed.make_cnn()
+        x, y = speed.images[:16].cpu(), speed.labels[:16].cpu()
+        loss = F.cross_entropy(model(x), y)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+        if use_scaler:
+            scaler = torch.amp.GradScaler("cpu")
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+        else:
+            loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    torch.testing.assert_close(clipped(True), clipped(False))
+
+
+def test_adam_keeps_two_tensors_per_parameter_and_the_page_counts_them():
+    assert speed.parameter_bytes == 20_490 * 4
+    assert speed.gradient_bytes == speed.parameter_bytes
+    assert speed.state_bytes == 2 * speed.parameter_bytes
+    assert speed.tensor_bytes([torch.zeros(3, 4, dtype=torch.float16)]) == 24
+    p = torch.nn.Parameter(torch.randn(3, 4))
+    adam = torch.optim.Adam([p])
+    p.grad = torch.ones(3, 4)
+    adam.step()
+    tensors = [v for v in adam.state[p].values() if v.shape == p.shape]
+    assert len(tensors) == 2  # exp_avg and exp_avg_sq; "step" is a scalar
+
+
+def test_saved_bytes_counts_what_autograd_keeps_and_grows_with_the_batch():
+    linear = torch.nn.Linear(5, 3)
+    x, y = torch.randn(8, 5), torch.randint(0, 3, (8,))
+    # the input of the linear layer (8 x 5 floats), the log-softmax (8 x 3, kept by two
+    # operations: counted once), the targets (8 int64) and nll_loss's total weight (a float)
+    assert speed.saved_bytes(linear, x, y, linear.parameters()) == 8 * 5 * 4 + 8 * 3 * 4 + 8 * 8 + 4
+    activations = speed.parts["activations"]
+    assert activations == sorted(activations)
+    per_image = [a / n for a, n in zip(activations, speed.batch_sizes, strict=True)]
+    assert max(per_image) == pytest.approx(min(per_image), rel=0.01)  # linear in the batch
+
+
+def test_the_memory_figure_stacks_four_parts_to_100_percent():
+    torch.testing.assert_close(
+        speed.shares.sum(dim=0), torch.full((5,), 100.0, dtype=torch.float64)
+    )
+    assert speed.shares[-1, 0] < 50 < speed.shares[-1, -1]  # activations: a minority, then most
+    assert [text.get_text() for text in speed.ax.texts][-1] == "33.2 MiB"
+
+
+def test_accumulated_gradients_equal_the_large_batch_gradient():
+    for a, b in zip(
+        speed.gradients_of(speed.large_batch), speed.gradients_of(speed.accumulated), strict=True
+    ):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+def test_the_accumulation_loop_steps_once_per_four_micro_batches():
+    assert speed.i == 64
+    assert speed.optimizer_steps == 16
+
+
+def test_bfloat16_autocast_saves_less_for_backward():
+    assert speed.bfloat16_bytes < 0.75 * speed.float32_bytes
+
+
+def test_checkpointing_keeps_less_and_gives_the_same_gradients():
+    assert speed.checkpointed_bytes < speed.float32_bytes / 4
+    for a, b in zip(
+        speed.gradients_of(speed.plain), speed.gradients_of(speed.recomputed), strict=True
+    ):
+        torch.testing.assert_close(a, b)
+
+
 def test_channels_last_changes_the_strides_not_the_results():
     assert speed.x_cl.is_contiguous(memory_format=torch.channels_last)
     assert speed.model_cl[3].weight.is_contiguous(memory_format=torch.channels_last)
-    assert not speed.model[3].weight.is_contiguous(memory_format=torch.channels_last)
-    torch.testing.assert_close(speed.model(speed.x), speed.model_cl(speed.x_cl))
+    torch.manual_seed(0)
+    model = speed.make_cnn()
+    model_cl = speed.make_cnn().to(memory_format=torch.channels_last)
+    model_cl.load_state_dict(model.state_dict())
+    x = speed.images[:8].cpu()
+    assert not model[3].weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(model(x), model_cl(x.to(memory_format=torch.channels_last)))
 
 
 def test_cpu_convolutions_run_on_onednn_not_cudnn():
@@ -115,3 +210,25 @@ def test_cpu_convolutions_run_on_onednn_not_cudnn():
     assert "aten::mkldnn_convolution" in names
     assert not any("cudnn" in name for name in names)
     assert torch.backends.cudnn.benchmark is False  # the page put the flag back
+
+
+def test_exercise_1_momentum_is_one_tensor_per_parameter():
+    assert speed.cnn_state == speed.cnn_params == speed.cnn_grads
+    assert all(list(speed.sgd.state[p]) == ["momentum_buffer"] for p in speed.cnn.parameters())
+
+
+def test_exercise_2_weighted_uneven_micro_batches_give_the_large_batch_gradient(monkeypatch):
+    assert speed.uneven_same
+    # the functions read the module's x and y: give them the exercise's 60 images again
+    monkeypatch.setattr(speed, "x", speed.images[100:160].cpu())
+    monkeypatch.setattr(speed, "y", speed.labels[100:160].cpu())
+    assert [len(part) for part in speed.x.split(16)] == [16, 16, 16, 12]
+    for a, b in zip(
+        speed.gradients_of(speed.large_batch), speed.gradients_of(speed.uneven), strict=True
+    ):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+def test_exercise_3_checkpointing_one_block_keeps_less_than_none_and_more_than_both():
+    assert speed.half_same
+    assert speed.checkpointed_bytes < speed.half_bytes < speed.float32_bytes

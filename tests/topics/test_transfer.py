@@ -123,6 +123,40 @@ def test_the_densenet_classifier_outputs_log_probabilities_for_two_classes():
     )
 
 
-def test_gpu_is_not_a_device_name():
-    with pytest.raises(RuntimeError, match="device string: gpu"):
-        torch.device("gpu")
+def test_the_figure_shows_each_photo_next_to_the_model_s_input():
+    axes = transfer.fig.axes
+    assert len(axes) == 4
+    assert [ax.get_title().split(":")[0] for ax in axes] == [
+        "ants",
+        "model input",
+        "bees",
+        "model input",
+    ]
+    crop = axes[1].get_images()[0].get_array()
+    assert crop.shape == (224, 224, 3)
+    assert crop.min() >= 0
+    assert crop.max() <= 1
+    photo = axes[0].get_images()[0].get_array()
+    assert photo.shape[:2] != (224, 224)  # the photo has its own size
+
+
+def test_exercise_1_a_two_class_head_is_all_that_trains():
+    assert transfer.two_class.fc.out_features == 2
+    assert transfer.two_class.fc.weight.requires_grad
+
+
+def test_exercise_2_layer4_and_the_head_train_with_their_own_learning_rates():
+    groups = transfer.finetune_optimizer.param_groups
+    assert [group["lr"] for group in groups] == [1e-2, 1e-3]
+    layer4 = sum(p.numel() for p in transfer.two_class.layer4.parameters())
+    assert transfer.n_trainable == layer4 + 512 * 2 + 2
+    frozen = [n for n, p in transfer.two_class.named_parameters() if not p.requires_grad]
+    assert frozen
+    assert not any(name.startswith(("layer4.", "fc.")) for name in frozen)
+
+
+def test_exercise_3_the_features_and_the_head_make_the_whole_model():
+    assert transfer.features.shape == (2, 512)
+    torch.testing.assert_close(transfer.logits_from_features, transfer.logits_full)
+    assert isinstance(transfer.extractor.fc, nn.Identity)
+    assert isinstance(transfer.classifier.fc, nn.Linear)  # the copy left the original alone
