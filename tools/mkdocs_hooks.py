@@ -1,18 +1,24 @@
 """MkDocs hooks of the site build.
 
 * The data root is filled from GUIDE_DATA_MIRROR before the gallery executes.
-* mkdocs-jupyter's cache is keyed on the notebook's bytes only; a notebook that imports
-  `snippets.first_model` must re-execute when snippets/first_model.py changes, so the key also hashes every
-  `snippets` module the notebook imports (followed transitively).
+* The gallery notebooks are executed here, not by mkdocs-jupyter: each is read with jupytext,
+  given the setup cell (`tools/notebook_pages.py`) as its first code cell, run with nbclient
+  and written to `.cache/notebooks/<key>/gallery/<stem>.ipynb`, where the key hashes the
+  script, every `snippets` module it imports (followed transitively), the setup cell and the
+  torch version: a notebook re-executes when the code it runs changes, and only then. Its File
+  is pointed at that notebook, which mkdocs-jupyter (`include: gallery/*.ipynb`,
+  `execute: false`) renders without the setup cell (`remove_tag_config`) and copies beside
+  the page (`include_source`): the notebook readers download, outputs included.
 * Each topic page ends with the record of its last verification, read from what the test
   run wrote (`tools/verification.py`), never typed.
 * The gallery index lists each notebook with its thumbnail, headline result and time, read
-  from the records the executed notebooks wrote (`snippets/_gallery.py`). The notebooks
-  execute after the index page is rendered, so the list is put in at `on_post_page`.
-* Gallery pages are made light (styles purged, figures as files) and link their notebook:
-  a download and an "Open in Colab" link (`tools/notebook_pages.py`).
-* Each gallery notebook is also published as a `.ipynb`, with a first cell that makes it run
-  outside a checkout.
+  from the records the executed notebooks wrote (`snippets/_gallery.py`), put in at
+  `on_post_page`.
+* Gallery pages are made light (styles purged, figures as files) and link their notebook
+  (page.meta["notebook"], shown by docs/overrides/partials/notebook-links.html): Colab, the
+  executed .ipynb and the jupytext script.
+* Each executed notebook is also published as gallery/<stem>.ipynb, the file the deploy
+  workflow pushes to the branch Colab opens.
 """
 
 from __future__ import annotations
@@ -21,24 +27,31 @@ import ast
 import hashlib
 import html
 import json
-import re
+import os
 import shutil
-import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jupytext
+import nbclient
 import nbformat
+import torch
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tools import figures
+from tools.data import fill_from_mirror
+from tools.notebook_pages import colab_url, lighten, setup_cell, with_setup_cell
+from tools.paths import CACHE, GALLERY_RECORDS, ROOT
+from tools.sybil_pages import run_page
+from tools.verification import page_footer
 
-from tools.data import fill_from_mirror  # noqa: E402
-from tools.notebook_pages import colab_url, lighten, setup_cell  # noqa: E402
-from tools import figures  # noqa: E402
-from tools.sybil_pages import run_page  # noqa: E402
-from tools.verification import page_footer  # noqa: E402
+EXECUTED = CACHE / "notebooks"
+INLINE_FIGURES = "module://matplotlib_inline.backend_inline"  # ipykernel's default
+GALLERY_MARKER = "<!-- gallery:index -->"
+_figures: list[Path] = []
+_executed: dict[str, Path] = {}  # src_uri of a gallery script -> its executed notebook
+_gallery_pages = []
 
 
 def snippet_imports(path: Path, seen: set[Path] | None = None) -> set[Path]:
@@ -62,31 +75,56 @@ def snippet_imports(path: Path, seen: set[Path] | None = None) -> set[Path]:
     return seen
 
 
-def _key_on_imported_code() -> None:
-    import mkdocs_jupyter.plugin as plugin
-
-    original = plugin._compute_cache_key
-    if getattr(original, "keys_imports", False):
-        return
-
-    def compute_cache_key(nb_path, config, exec_nb):
-        hasher = hashlib.sha256(original(nb_path, config, exec_nb).encode())
-        for module in sorted(snippet_imports(Path(nb_path))):
-            hasher.update(module.relative_to(ROOT).as_posix().encode())
-            hasher.update(module.read_bytes())
-        return hasher.hexdigest()
-
-    compute_cache_key.keys_imports = True
-    plugin._compute_cache_key = compute_cache_key
+def notebook_key(source: Path, setup: str) -> str:
+    """What an executed gallery notebook depends on: its script, the snippets modules it
+    imports, the setup cell and the torch version."""
+    digest = hashlib.sha256(source.read_bytes())
+    for module in sorted(snippet_imports(source)):
+        digest.update(module.relative_to(ROOT).as_posix().encode() + b"\0" + module.read_bytes())
+    digest.update(setup.encode())
+    digest.update(torch.__version__.encode())
+    return digest.hexdigest()
 
 
-GALLERY_RECORDS = ROOT / ".cache" / "gallery"
-GALLERY_MARKER = "<!-- gallery:index -->"
-_gallery_pages = []
+def gallery_records(stem: str) -> list[Path]:
+    """What a full run of gallery/<stem>.py writes for the gallery index."""
+    return [GALLERY_RECORDS / f"{stem}.json", GALLERY_RECORDS / f"{stem}.png"]
 
 
-def on_startup(command, dirty):
-    _key_on_imported_code()
+def execute(notebook: nbformat.NotebookNode) -> None:
+    """Run every cell in a new python3 kernel started in the repository root. The kernel
+    inherits this process's environment (in the offline build, tools.offline.build_env, it
+    cannot reach the network either), except that it shows figures inline whatever backend
+    MPLBACKEND names here (the tests' Agg would leave the pages without figures)."""
+    nbclient.NotebookClient(
+        notebook,
+        timeout=None,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(ROOT)}},
+    ).execute(env={**os.environ, "MPLBACKEND": INLINE_FIGURES})
+
+
+def executed_notebook(source: Path, repo_url: str) -> Path:
+    """gallery/<stem>.py with the setup cell, executed: from the cache when the code it runs
+    has not changed since a run that wrote its records, else run now. Older runs of the same
+    notebook are removed."""
+    setup = setup_cell(repo_url)
+    target = EXECUTED / notebook_key(source, setup) / "gallery" / f"{source.stem}.ipynb"
+    if not all(path.is_file() for path in [target, *gallery_records(source.stem)]):
+        notebook = with_setup_cell(jupytext.read(source), repo_url)
+        try:
+            execute(notebook)
+        except Exception as error:
+            raise PluginError(f"gallery/{source.name} failed to execute:\n{error}") from error
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        nbformat.write(notebook, partial)
+        partial.replace(target)
+    for stale in EXECUTED.glob(f"*/gallery/{source.stem}.ipynb"):
+        if stale != target:
+            shutil.rmtree(stale.parent.parent)
+    return target
 
 
 def on_pre_build(config):
@@ -111,22 +149,31 @@ def draw_figures(docs: Path) -> None:
         _figures.extend(folder / name for name in names)
 
 
-_figures: list[Path] = []
+def is_gallery_script(file: File) -> bool:
+    path = PurePosixPath(file.src_uri)
+    return path.parent == PurePosixPath("gallery") and path.suffix == ".py"
 
 
+@event_priority(100)  # before mkdocs-jupyter's, which includes the files it finds pointed here
 def on_files(files, config):
     for figure in _figures:
         files.append(File.generated(config, f"figures/{figure.name}", abs_src_path=str(figure)))
+    _executed.clear()
+    for file in files:
+        if is_gallery_script(file) and not file.inclusion.is_excluded():
+            _executed[file.src_uri] = executed_notebook(Path(file.abs_src_path), config["repo_url"])
+            file.abs_src_path = str(_executed[file.src_uri])
     return files
 
 
 def on_nav(nav, config, files):
+    # mkdocs-jupyter wraps each file it includes in a NotebookFile, which derives
+    # abs_src_path from the docs folder again: point the wrapper at the notebook too.
     _gallery_pages.clear()
-    _gallery_pages.extend(
-        f.page
-        for f in files.documentation_pages()
-        if f.src_uri.startswith("gallery/") and f.src_uri.endswith(".py")
-    )
+    for file in files:
+        if file.src_uri in _executed:
+            file.abs_src_path = str(_executed[file.src_uri])
+            _gallery_pages.append(file.page)
 
 
 def gallery_cards(site_dir: Path) -> str:
@@ -135,11 +182,11 @@ def gallery_cards(site_dir: Path) -> str:
     cards = []
     for page in _gallery_pages:
         stem = Path(page.file.src_uri).stem
-        record_path = GALLERY_RECORDS / f"{stem}.json"
+        record_path, thumbnail = gallery_records(stem)
         if not record_path.is_file():
             raise FileNotFoundError(f"gallery/{stem}.py ran but wrote no record {record_path}")
         record = json.loads(record_path.read_text(encoding="utf-8"))
-        shutil.copyfile(GALLERY_RECORDS / f"{stem}.png", thumbs / f"{stem}.png")
+        shutil.copyfile(thumbnail, thumbs / f"{stem}.png")
         title = html.escape(page.title or stem)
         cards.append(
             f'<div class="gallery-card"><a href="{page.url.removeprefix("gallery/")}">'
@@ -153,34 +200,44 @@ def gallery_cards(site_dir: Path) -> str:
     return '<div class="gallery-grid">\n' + "\n".join(cards) + "\n</div>"
 
 
+def on_page_context(context, page, config, nav):
+    if page in _gallery_pages:
+        stem = Path(page.file.src_uri).stem
+        # Beside the page: the notebook mkdocs-jupyter copies there, the script on_post_build does.
+        page.meta["notebook"] = {
+            "colab": colab_url(config["repo_url"], stem),
+            "ipynb": f"{stem}.ipynb",
+            "py": f"{stem}.py",
+        }
+    return context
+
+
 def on_post_page(output, page, config):
     if page.file.src_uri == "gallery/index.md":
         output = output.replace(GALLERY_MARKER, gallery_cards(Path(config["site_dir"])))
     elif page in _gallery_pages:
-        stem = Path(page.file.src_uri).stem
-        links = (
-            f'<p class="gallery-links">Run it yourself: '
-            f'<a href="{colab_url(config["repo_url"], stem)}">open in Colab</a>, or download '
-            f'<a href="../{stem}.ipynb" download>{stem}.ipynb</a> (Jupyter) or '
-            f'<a href="{stem}.py" download>{stem}.py</a> (jupytext script). Outside a checkout '
-            f"of this guide, the notebook's first cell fetches the guide's <code>snippets</code> "
-            f"package, which it imports.</p>"
-        )
-        output = output.replace("</h1>", "</h1>" + links, 1)
-        output = lighten(output, Path(config["site_dir"]) / page.file.dest_uri.rsplit("/", 1)[0])
+        output = lighten(output, Path(page.file.abs_dest_path).parent)
     return output
 
 
 def on_post_build(config):
     for page in _gallery_pages:
-        source = ROOT / config["docs_dir"] / page.file.src_uri
-        notebook = jupytext.read(source)
-        # After the title cell: the setup cell comes first among the code cells.
-        notebook.cells.insert(1, nbformat.v4.new_code_cell(setup_cell(config["repo_url"])))
-        jupytext.write(notebook, Path(config["site_dir"]) / "gallery" / (source.stem + ".ipynb"))
+        stem = Path(page.file.src_uri).stem
+        shutil.copyfile(
+            Path(config["docs_dir"]) / page.file.src_uri,
+            Path(page.file.abs_dest_path).parent / f"{stem}.py",
+        )
+        # The published notebook: the gallery index links it, the deploy workflow pushes it to
+        # the branch Colab opens.
+        shutil.copyfile(
+            _executed[page.file.src_uri], Path(config["site_dir"]) / "gallery" / f"{stem}.ipynb"
+        )
+
+
+NO_FOOTER = {"index.md", "verification.md", "api.md"}  # pages with no code blocks of their own
 
 
 def on_page_markdown(markdown, page, config, files):
-    if page.file.src_uri.startswith("gallery/") or page.file.src_uri == "index.md":
+    if page.file.src_uri.startswith("gallery/") or page.file.src_uri in NO_FOOTER:
         return markdown
     return markdown + "\n\n" + page_footer(page.file.src_uri)

@@ -6,10 +6,12 @@ phone on a slow connection that is over a megabyte before the first paint. `ligh
 the style rules whose classes the page uses and writes each figure as a PNG beside the page,
 loaded lazily with its size given (no layout shift).
 
-Each notebook is also published as an .ipynb whose first code cell makes it run outside a
-checkout (Colab): it clones the repository named in mkdocs.yml and puts its `snippets`
-package, with the pinned versions, on the path. The deploy workflow pushes those .ipynb files
-to the NOTEBOOK_BRANCH of the repository, where the "Open in Colab" link finds them.
+Each notebook is executed and published as an .ipynb whose first code cell makes it run
+outside a checkout (Colab): it clones the repository named in mkdocs.yml and puts its
+`snippets` package, with the pinned versions, on the path. That cell is tagged SETUP_TAG, which
+mkdocs-jupyter's `remove_tag_config` (mkdocs.yml) keeps off the page. The deploy workflow
+pushes those .ipynb files to the NOTEBOOK_BRANCH of the repository, where the "Open in Colab"
+link finds them.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import struct
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import nbformat
 import tinycss2
 
 NOTEBOOK_BRANCH = "notebooks"
+SETUP_TAG = "colab-setup"  # mkdocs.yml: remove_tag_config: remove_cell_tags
 
 STYLE = re.compile(r'<style type="text/css">(?P<css>.*?)</style>', re.DOTALL)
 DATA_IMAGE = re.compile(r'<img (?P<before>[^>]*?)src="data:image/png;base64,(?P<data>[^"]+)"')
@@ -163,15 +167,16 @@ def lighten(html: str, page_dir: Path) -> str:
     return DATA_IMAGE.sub(externalize, html)
 
 
-def colab_url(repo_url: str, stem: str) -> str:
-    """The Colab address of a gallery notebook on the repository's notebook branch."""
+def colab_url(repo_url: str, stem: str, folder: str = "gallery") -> str:
+    """The Colab address of a gallery notebook on the repository's notebook branch (or of
+    another notebook of the site, folder/<stem>.ipynb there as in the site)."""
     parts = urlsplit(repo_url)
     owner_repo = parts.path.strip("/").removesuffix(".git")
     if parts.netloc != "github.com" or owner_repo.count("/") != 1:
         raise ValueError(f"mkdocs.yml: repo_url {repo_url!r} is not https://github.com/OWNER/REPO")
     return (
         f"https://colab.research.google.com/github/{owner_repo}/blob/{NOTEBOOK_BRANCH}/"
-        f"gallery/{stem}.ipynb"
+        f"{folder}/{stem}.ipynb"
     )
 
 
@@ -191,3 +196,15 @@ if importlib.util.find_spec("snippets") is None:
     pip = [sys.executable, "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, "-e", "{folder}"], check=True)
     sys.path.insert(0, os.path.abspath("{folder}"))'''
+
+
+def with_setup_cell(notebook: nbformat.NotebookNode, repo_url: str) -> nbformat.NotebookNode:
+    """The notebook with the setup cell, tagged SETUP_TAG, as its first code cell (after the
+    title and any other leading prose)."""
+    first_code = next(
+        (index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"),
+        len(notebook.cells),
+    )
+    cell = nbformat.v4.new_code_cell(setup_cell(repo_url), metadata={"tags": [SETUP_TAG]})
+    notebook.cells.insert(first_code, cell)
+    return notebook

@@ -9,15 +9,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 GALLERY = DOCS / "gallery"
+# The API index page: a marker that tools/api_links.py replaces at build.
+API_INDEX = DOCS / "api.md"
 SNIPPETS = ROOT / "snippets"
 TESTS = ROOT / "tests"
 MKDOCS_YML = ROOT / "mkdocs.yml"
+PYPROJECT = ROOT / "pyproject.toml"
 # Pages read data sets from `data/` (root="data"), as a reader's script would.
 DATA_ROOT = ROOT / "data"
 CACHE = ROOT / ".cache"
 FIGURES = CACHE / "figures"
 VERIFICATION = CACHE / "verification"
 GALLERY_RECORDS = CACHE / "gallery"
+# The executed notebooks of the topic pages (tools/page_notebooks.py).
+PAGE_NOTEBOOKS = CACHE / "page-notebooks"
 ARTIFACTS = ROOT / "test-artifacts"
 NODE_BIN = ROOT / "node_modules" / ".bin"
 # The built site: site/, or another build folder named by GUIDE_SITE_DIR.

@@ -1,10 +1,15 @@
-"""Gallery pages show their figures (every image is loaded and has a size) and link their
-notebook: Colab and a download whose first code cell makes it run outside a checkout."""
+"""Gallery pages show their figures (every image is loaded and has a size), not their setup
+cell, and link their notebook: Colab, and downloads of the executed notebook, whose first code
+cell makes it run outside a checkout, and of its script. The gallery index links each
+notebook."""
+
+from urllib.parse import urljoin
 
 import pytest
 import yaml
 
 from tools.notebook_pages import colab_url, setup_cell
+from tools.paths import GALLERY as GALLERY_SOURCES
 from tools.paths import MKDOCS_YML
 from tools.site_server import site_pages
 
@@ -38,6 +43,11 @@ def test_gallery_images_are_rendered(path, page):
     assert not broken, f"/{path}: images not rendered: {broken}"
 
 
+def first_code_cell(response) -> str:
+    cells = response.json()["cells"]
+    return "".join(next(cell for cell in cells if cell["cell_type"] == "code")["source"])
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS)
 def test_notebook_pages_link_colab_and_a_notebook_that_runs_anywhere(path, page, base_url):
     stem = path.strip("/").rsplit("/", 1)[-1]
@@ -45,11 +55,39 @@ def test_notebook_pages_link_colab_and_a_notebook_that_runs_anywhere(path, page,
     links = page.locator(".gallery-links a")
     hrefs = [links.nth(index).get_attribute("href") for index in range(links.count())]
     repo = yaml.safe_load(MKDOCS_YML.read_text())["repo_url"]
-    assert colab_url(repo, stem) in hrefs, f"/{path}: no Colab link in {hrefs}"
-    download = page.request.get(f"{base_url}gallery/{stem}.ipynb")
-    assert download.ok, f"/gallery/{stem}.ipynb: HTTP {download.status}"
-    cells = download.json()["cells"]
-    code = [cell for cell in cells if cell["cell_type"] == "code"]
-    assert "".join(code[0]["source"]) == setup_cell(repo), (
+    colab = colab_url(repo, stem)
+    assert colab in hrefs, f"/{path}: no Colab link in {hrefs}"
+    downloads = {
+        href.rsplit("/", 1)[-1]: urljoin(page.url, href) for href in hrefs if href != colab
+    }
+    assert set(downloads) == {f"{stem}.ipynb", f"{stem}.py"}, f"/{path}: downloads {hrefs}"
+    notebook = page.request.get(downloads[f"{stem}.ipynb"])
+    assert notebook.ok, f"{downloads[f'{stem}.ipynb']}: HTTP {notebook.status}"
+    assert first_code_cell(notebook) == setup_cell(repo), (
+        f"{downloads[f'{stem}.ipynb']}: the first code cell is not the setup cell"
+    )
+    code = [cell for cell in notebook.json()["cells"] if cell["cell_type"] == "code"]
+    assert any(cell["outputs"] for cell in code), f"/{path}: the notebook has no outputs"
+    script = page.request.get(downloads[f"{stem}.py"])
+    assert script.ok, f"{downloads[f'{stem}.py']}: HTTP {script.status}"
+    assert script.text() == (GALLERY_SOURCES / f"{stem}.py").read_text(encoding="utf-8")
+    # The setup cell is for readers who run the notebook, not for the page.
+    assert "find_spec" not in page.locator(".md-content").text_content()
+    # What Colab opens: the deploy workflow publishes site/gallery/*.ipynb.
+    published = page.request.get(f"{base_url}gallery/{stem}.ipynb")
+    assert published.ok, f"/gallery/{stem}.ipynb: HTTP {published.status}"
+    assert first_code_cell(published) == setup_cell(repo), (
         f"/gallery/{stem}.ipynb: the first code cell is not the setup cell"
     )
+
+
+def test_the_gallery_index_links_each_notebook(page):
+    page.goto("gallery/")
+    links = page.locator(".gallery-card a[download]")
+    hrefs = [links.nth(index).get_attribute("href") for index in range(links.count())]
+    assert len(hrefs) == len(NOTEBOOKS), f"/gallery/: {hrefs} for {len(NOTEBOOKS)} notebooks"
+    repo = yaml.safe_load(MKDOCS_YML.read_text())["repo_url"]
+    for href in hrefs:
+        notebook = page.request.get(urljoin(page.url, href))
+        assert notebook.ok, f"/gallery/: {href}: HTTP {notebook.status}"
+        assert first_code_cell(notebook) == setup_cell(repo), f"/gallery/: {href}"

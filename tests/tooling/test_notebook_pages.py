@@ -1,19 +1,27 @@
 """Gallery pages made light (styles purged, figures as files) and notebooks that run outside
-a checkout: tools/notebook_pages.py and the hooks that use it."""
+a checkout: tools/notebook_pages.py."""
 
 import base64
 import importlib.util
 import io
-import json
 import subprocess
 import sys
-from types import SimpleNamespace
 
+import jupytext
 import matplotlib.pyplot as plt
+import nbformat
 import pytest
+import yaml
 
-from tools import mkdocs_hooks
-from tools.notebook_pages import colab_url, lighten, purge, setup_cell
+from tools.notebook_pages import (
+    SETUP_TAG,
+    colab_url,
+    lighten,
+    purge,
+    setup_cell,
+    with_setup_cell,
+)
+from tools.paths import GALLERY, MKDOCS_YML
 
 REPO = "https://github.com/pytorch-field-guide/pytorch-field-guide"
 
@@ -110,16 +118,26 @@ def test_the_setup_cell_does_nothing_in_a_checkout(monkeypatch):
     assert run_setup_cell(monkeypatch, snippets_found=True) == []
 
 
-def test_published_notebooks_start_with_the_setup_cell(tmp_path, monkeypatch):
-    page = SimpleNamespace(file=SimpleNamespace(src_uri="gallery/xor.py"))
-    monkeypatch.setattr(mkdocs_hooks, "_gallery_pages", [page])
-    config = {"docs_dir": "docs", "site_dir": str(tmp_path), "repo_url": REPO}
-    (tmp_path / "gallery").mkdir()
-    mkdocs_hooks.on_post_build(config)
-    notebook = json.loads((tmp_path / "gallery" / "xor.ipynb").read_text())
-    title, setup, *rest = notebook["cells"]
-    assert title["cell_type"] == "markdown"
-    assert "".join(title["source"]).startswith("# Continuous XOR")
-    assert setup["cell_type"] == "code"
-    assert "".join(setup["source"]) == setup_cell(REPO)
-    assert any("snippets" in "".join(cell["source"]) for cell in rest)
+def test_the_setup_cell_comes_first_among_the_code_cells_tagged_off_the_page():
+    original = jupytext.read(GALLERY / "xor.py")
+    notebook = with_setup_cell(jupytext.read(GALLERY / "xor.py"), REPO)
+    title, setup, *rest = notebook.cells
+    assert title.cell_type == "markdown"
+    assert title.source.startswith("# Continuous XOR")
+    assert setup.cell_type == "code"
+    assert setup.source == setup_cell(REPO)
+    assert setup.metadata["tags"] == [SETUP_TAG]
+    assert [cell.source for cell in [title, *rest]] == [cell.source for cell in original.cells]
+    assert any("snippets" in cell.source for cell in rest)
+    # The tag is the one mkdocs-jupyter removes (it reads the first tag of the list only).
+    plugins = yaml.safe_load(MKDOCS_YML.read_text())["plugins"]
+    (jupyter,) = [entry["mkdocs-jupyter"] for entry in plugins if "mkdocs-jupyter" in entry]
+    assert jupyter["remove_tag_config"]["remove_cell_tags"] == [SETUP_TAG]
+
+
+def test_a_notebook_without_prose_gets_the_setup_cell_first():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    assert [cell.source for cell in with_setup_cell(notebook, REPO).cells] == [
+        setup_cell(REPO),
+        "x = 1",
+    ]
