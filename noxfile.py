@@ -40,8 +40,10 @@ def guide_env(session: nox.Session, group: str) -> dict[str, str]:
     return {"PATH": f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(root)}
 
 
-def run(session: nox.Session, env: dict[str, str], *args: str) -> None:
-    session.run(*args, env=env, external=True)
+def run(session: nox.Session, env: dict[str, str], program: str, *args: str) -> None:
+    """Run a program of the shared environment (by its path: nox looks up a bare name on the
+    PATH it started with, not on the one given in `env`)."""
+    session.run(str(GUIDE_ENV.resolve() / "bin" / program), *args, env=env, external=True)
 
 
 @nox.session(name="docs-test", python=False)

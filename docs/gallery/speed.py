@@ -340,6 +340,7 @@ plt.show()
 fastest = min((row for row in rows if row["rate"] is not None), key=lambda row: row["seconds"])
 run.finish(
     headline=f"{TARGET:.0%} validation accuracy in {rows[0]['seconds']:.0f} s with a DataLoader "
-    f"of PIL images; {fastest['seconds']:.0f} s with {fastest['name']} ({device})",
+    f"of PIL images; {fastest['seconds']:.0f} s with {fastest['name'].removeprefix('together: ')} "
+    f"({device})",
     thumbnail=figure,
 )
