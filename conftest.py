@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tools import sybil_pages
-from tools.data import fill_from_mirror
+from tools.data import prepare
 from tools.offline import block
 from tools.paths import ROOT
 from tools.verification import write_record
@@ -60,7 +60,8 @@ def pytest_configure(config):
     torch.set_num_threads(1)
     os.chdir(ROOT)  # pages use paths relative to the repository root, as `root="data"`
     block()
-    fill_from_mirror()
+    if not hasattr(config, "workerinput"):  # the controller, before any worker starts
+        prepare()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -35,3 +35,16 @@ def fill_from_mirror() -> Path | None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dest)  # copyfile: the copy is writable, the mirror is not
     return source
+
+
+def prepare() -> None:
+    """Fill the data root from the mirror and extract the MNIST-family archives it holds, once,
+    before anything runs in parallel: two processes extracting the same archive at once read
+    each other's half-written files (seen with two pytest-xdist workers on a fresh clone)."""
+    fill_from_mirror()
+    from torchvision import datasets
+
+    for dataset in (datasets.MNIST, datasets.FashionMNIST):
+        if (data_root() / dataset.__name__ / "raw").is_dir():
+            for train in (True, False):
+                dataset(data_root(), train=train, download=True)  # extracts; downloads nothing

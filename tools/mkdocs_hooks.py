@@ -40,7 +40,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 from tools import figures
-from tools.data import fill_from_mirror
+from tools.data import prepare
 from tools.notebook_pages import colab_url, lighten, setup_cell, with_setup_cell
 from tools.paths import CACHE, GALLERY_RECORDS, ROOT
 from tools.sybil_pages import run_page
@@ -128,7 +128,7 @@ def executed_notebook(source: Path, repo_url: str) -> Path:
 
 
 def on_pre_build(config):
-    fill_from_mirror()
+    prepare()
     draw_figures(Path(config["docs_dir"]))
 
 

@@ -58,3 +58,17 @@ def test_a_mirror_that_is_not_a_folder_is_named_in_the_error(tmp_path, monkeypat
 def test_without_a_mirror_nothing_is_copied(monkeypatch):
     monkeypatch.delenv("GUIDE_DATA_MIRROR", raising=False)
     assert data.fill_from_mirror() is None
+
+
+@needs_mirror
+def test_prepare_extracts_the_archives_once_before_the_workers_start(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "FashionMNIST").mkdir(parents=True)
+    shutil.copytree(Path(MIRROR) / "FashionMNIST" / "raw", mirror / "FashionMNIST" / "raw")
+    monkeypatch.setenv("GUIDE_DATA_MIRROR", str(mirror))
+    monkeypatch.setattr(data, "data_root", lambda: tmp_path / "root")
+    data.prepare()
+    raw = tmp_path / "root" / "FashionMNIST" / "raw"
+    assert (raw / "train-images-idx3-ubyte").stat().st_size == 47_040_016  # 60,000 28x28 + header
+    assert (raw / "t10k-labels-idx1-ubyte").is_file()
+    assert not (tmp_path / "root" / "MNIST").exists()  # not in this mirror: left alone
