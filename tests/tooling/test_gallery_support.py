@@ -1,9 +1,11 @@
 """The gallery's bars, records and quiet imports (snippets/_gallery.py), outside fast mode."""
 
+import importlib
 import json
 import logging
 import os
 import sys
+import types
 import warnings
 
 import matplotlib
@@ -104,3 +106,10 @@ def test_build_noise_is_silenced_at_its_source_and_nothing_else():
         assert cpp_extension.isEnabledFor(logging.ERROR)
     finally:
         cpp_extension.setLevel(level)
+
+
+def test_in_a_notebook_kernel_progress_bars_are_turned_off_before_torch_loads(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    importlib.reload(_gallery)
+    assert os.environ["TQDM_DISABLE"] == "1"
