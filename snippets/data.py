@@ -345,7 +345,7 @@ from torchvision.transforms import v2
 
 augment = v2.Compose([v2.RandomRotation(30), v2.RandomResizedCrop(224), v2.RandomHorizontalFlip()])
 torch.manual_seed(0)
-fig, axes = plt.subplots(2, 4, figsize=(7, 3.8))
+fig, axes = plt.subplots(2, 4, figsize=(6, 3.2))
 axes[0, 0].imshow(image)
 axes[0, 0].set_title("original", fontsize=9)
 for i, ax in enumerate(axes.flat[1:], start=1):

@@ -39,7 +39,8 @@ def test_copied_code_is_the_code_shown_and_runs(path, new_context, base_url, tmp
     block.locator(COPY_BUTTON).first.click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.rstrip("\n") == shown.rstrip("\n"), f"/{path}: the copy button copied {copied!r}"
-    assert copied.startswith(("import ", "from ")), f"/{path}: the first block has no imports"
+    if "torch" in copied:  # a block that uses torch shows the imports it needs
+        assert copied.startswith(("import ", "from ")), f"/{path}: the first block has no imports"
 
     (tmp_path / "data").symlink_to(DATA_ROOT)  # a reader's data/, downloaded before
     run = subprocess.run(
