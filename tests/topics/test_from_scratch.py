@@ -16,17 +16,6 @@ with contextlib.redirect_stdout(io.StringIO()):
     from snippets import from_scratch
 
 
-def blobs(n=256, seed=0):
-    """Three well separated clusters in 784 dimensions: easy to learn in a few steps.
-
-    The same seed gives the same clusters, whatever n: a training and a validation set."""
-    g = torch.Generator().manual_seed(seed)
-    centres = (torch.rand(3, 784, generator=g) < 0.5).float()  # three binary patterns
-    y = torch.randint(0, 3, (n,), generator=g)
-    x = centres[y] + 0.3 * torch.rand(n, 784, generator=g)  # pixel-like values in [0, 1.3]
-    return TensorDataset(x, y)
-
-
 def test_hand_written_log_softmax_and_nll_equal_cross_entropy():
     torch.manual_seed(0)
     scores = torch.randn(8, 10)
@@ -77,7 +66,7 @@ def test_evaluate_weights_batches_by_their_size():
         assert acc == pytest.approx((model(x).argmax(1) == y).float().mean().item())
 
 
-def test_fit_returns_a_history_whose_validation_loss_falls():
+def test_fit_returns_a_history_whose_validation_loss_falls(blobs):
     torch.manual_seed(0)
     train_dl, valid_dl = from_scratch.get_data(blobs(seed=1), blobs(n=128, seed=1), bs=32)
     assert valid_dl.batch_size == 64
@@ -99,7 +88,7 @@ def test_net_keeps_lenet_shapes_on_28x28_greyscale():
     assert wide(torch.rand(2, 1, 28, 28)).shape == (2, 10)
 
 
-def test_fit_steps_a_scheduler_once_per_batch():
+def test_fit_steps_a_scheduler_once_per_batch(blobs):
     torch.manual_seed(0)
     train_dl, valid_dl = from_scratch.get_data(blobs(seed=1), blobs(n=128, seed=1), bs=32)
     model, opt = from_scratch.get_model(lr=0.05)

@@ -15,18 +15,7 @@ with contextlib.redirect_stdout(io.StringIO()):
     from snippets import training
 
 
-def blobs(n=256, seed=0):
-    """Three well separated clusters in 784 dimensions: easy to learn in a few steps.
-
-    The same seed gives the same clusters, whatever n: a training and a validation set."""
-    g = torch.Generator().manual_seed(seed)
-    centres = (torch.rand(3, 784, generator=g) < 0.5).float()  # three binary patterns
-    y = torch.randint(0, 3, (n,), generator=g)
-    x = centres[y] + 0.3 * torch.rand(n, 784, generator=g)  # pixel-like values in [0, 1.3]
-    return TensorDataset(x, y)
-
-
-def test_train_loop_lowers_the_loss_and_sets_training_mode():
+def test_train_loop_lowers_the_loss_and_sets_training_mode(blobs):
     torch.manual_seed(0)
     model = training.NeuralNetwork(dropout=0.1)
     model.eval()
@@ -37,7 +26,7 @@ def test_train_loop_lowers_the_loss_and_sets_training_mode():
     assert losses[-1] < 0.5 * losses[0]
 
 
-def test_test_loop_averages_over_batches_and_counts_over_samples():
+def test_test_loop_averages_over_batches_and_counts_over_samples(blobs):
     ds = blobs(n=10)  # batches of 4, 4 and 2
     loader = DataLoader(ds, batch_size=4)
     torch.manual_seed(0)
@@ -221,7 +210,7 @@ def test_exercise_1_step_lr_rates():
     assert training.used == pytest.approx([0.1] * 3 + [0.05] * 3 + [0.025] * 2)
 
 
-def test_exercise_2_mean_loss_weighs_every_sample_equally():
+def test_exercise_2_mean_loss_weighs_every_sample_equally(blobs):
     torch.manual_seed(0)
     model = training.NeuralNetwork()
     ds = blobs(n=10)
