@@ -126,15 +126,17 @@ def require_site(session: nox.Session) -> None:
 
 
 def install_node_packages(session: nox.Session) -> None:
-    # axe-core, linkinator and Lighthouse, pinned in package-lock.json, into node_modules/.
+    # axe-core, linkinator, vnu-jar and Lighthouse, pinned in package-lock.json, into
+    # node_modules/.
     session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
 
 
 @nox.session(name="browser-test", python=False)
 def browser_test(session: nox.Session) -> None:
     """Test the built site in Chromium (apt-get install chromium): every page loads offline
-    without console errors, search, copy buttons, theme toggle, gallery figures, axe-core,
-    internal links and anchors; screenshots go to test-artifacts/."""
+    without console errors, search, copy buttons, theme toggle, gallery figures, the topic
+    pages' notebooks, axe-core, the Nu Html Checker, internal links and anchors; screenshots go
+    to test-artifacts/."""
     require_site(session)
     env = guide_env(session, "browser")
     install_node_packages(session)

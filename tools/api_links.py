@@ -87,6 +87,7 @@ import ast
 import html
 import importlib
 import inspect
+import json
 import logging
 import re
 from bisect import bisect_right
@@ -117,6 +118,7 @@ from tools.sybil_pages import (
 )
 
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
+MISTAKES = "mistakes.md"  # the page of common mistakes: it shows APIs misused
 
 API_MARKER = "<!-- api:index -->"
 ROOTS = {"torch", "torchvision"}
@@ -728,6 +730,10 @@ class PageRecord:
     sections: list[Section]
     topic: bool  # a topic page (docs/<name>.md with its snippets module), not the gallery
 
+    def titled(self, mention: Mention) -> Section | None:
+        """The first section whose heading names the name."""
+        return next((s for s in self.sections if s.level > 1 and mention.search(s.title)), None)
+
     def mentioning(self, mention: Mention) -> Section | None:
         """The first section whose heading or prose mentions the name."""
         match = mention.search(self.text)
@@ -750,6 +756,7 @@ _pages: dict[str, PageRecord] = {}  # src_uri -> what the page showed
 _used: dict[str, dict[str, list[Section]]] = {}  # name -> src_uri -> sections using it
 _spellings: dict[str, set[str]] = {}  # name -> how the code writes it
 _tolerated: list[str] = []
+_teachers: dict[str, tuple[str, Section]] = {}  # name -> the page and section teaching it
 
 
 def group(names) -> dict[str, list[str]]:
@@ -781,14 +788,25 @@ def mention(name: str, spellings: set[str]) -> Mention:
 
 
 def teacher(name: str, order: list[str]) -> tuple[str, Section]:
-    """The first topic page, in reading order, whose headings or prose mention the name; else
-    the first page that uses it."""
+    """The section that teaches the name, on the topic pages in reading order: the first whose
+    heading names it, else whose prose mentions it, else whose code uses it. The mistakes page
+    comes after the others (it shows what goes wrong, it does not teach), then any page that
+    uses the name."""
     mentioned = mention(name, _spellings[name])
-    for src in order:
-        record = _pages.get(src)
-        section = record.mentioning(mentioned) if record and record.topic else None
+    topics = [src for src in order if src in _pages and _pages[src].topic]
+    teaching = [src for src in topics if src != MISTAKES]
+    for find in (PageRecord.titled, PageRecord.mentioning):
+        for src in teaching:
+            section = find(_pages[src], mentioned)
+            if section:
+                return src, section
+    users = [src for src in teaching if src in _used[name]]
+    if users:
+        return users[0], _used[name][users[0]][0]
+    for find in (PageRecord.titled, PageRecord.mentioning):
+        section = find(_pages[MISTAKES], mentioned) if MISTAKES in topics else None
         if section:
-            return src, section
+            return MISTAKES, section
     src = min(_used[name], key=order.index)
     return src, _used[name][src][0]
 
@@ -811,7 +829,7 @@ def render_index(api_page, order: list[str]) -> tuple[str, list[AnchorLink]]:
             "<th>Taught on</th><th>Used on</th></tr></thead>\n<tbody>"
         )
         for name in names:
-            src, section = teacher(name, order)
+            src, section = _teachers[name] = teacher(name, order)
             taught = (
                 f'<a href="{href(src, section)}">{title(src)}: {html.escape(section.label())}</a>'
             )
@@ -842,6 +860,7 @@ def on_pre_build(config):
     _used.clear()
     _spellings.clear()
     _tolerated.clear()
+    _teachers.clear()
 
 
 def on_page_content(page_html, page, config, files):
@@ -885,7 +904,26 @@ def on_page_context(context, page, config, nav):
     return context
 
 
+def tag_search_index(site_dir: Path) -> None:
+    """Index each API name, as the index writes it and as the code spells it, as a tag of the
+    section that teaches it. Material's search weighs a tag (boost 1e6) above a heading (1e3)
+    and the text (1), so typing a name lists its teaching section first; the result shows the
+    names as tags."""
+    path = site_dir / "search" / "search_index.json"
+    index = json.loads(path.read_text(encoding="utf-8"))
+    docs = {doc["location"]: doc for doc in index["docs"]}
+    for name, (src, section) in _teachers.items():
+        url = _pages[src].page.url
+        location = f"{url}#{section.anchor}" if section.level > 1 else url
+        if location not in docs:
+            raise PluginError(f"api_links: no search entry {location!r} for {name}'s teacher")
+        tags = docs[location].setdefault("tags", [])
+        tags += [tag for tag in sorted({name, *_spellings[name]}) if tag not in tags]
+    path.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
+
+
 def on_post_build(config):
+    tag_search_index(Path(config["site_dir"]))
     pages = {src for users in _used.values() for src in users}
     log.info(
         f"api_links: {len(_used)} distinct torch/torchvision names linked from the code of "

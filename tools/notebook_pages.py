@@ -4,7 +4,10 @@ mkdocs-jupyter renders a notebook with JupyterLab's whole stylesheet inlined (57
 all of it for widgets a static page never shows) and every figure inlined as base64. On a
 phone on a slow connection that is over a megabyte before the first paint. `lighten` keeps
 the style rules whose classes the page uses and writes each figure as a PNG beside the page,
-loaded lazily with its size given (no layout shift).
+loaded lazily with its size given (no layout shift). It also mends what mkdocs-jupyter's
+template writes that the Nu Html Checker rejects (tests/browser/test_html.py): a MathJax
+script with an empty `src`, a style block written as a Python list, style
+blocks in the middle of the body, and copy buttons named without a role.
 
 Each notebook is executed and published as an .ipynb whose first code cell makes it run
 outside a checkout (Colab): it clones the repository named in mkdocs.yml and puts its
@@ -30,7 +33,15 @@ import tinycss2
 NOTEBOOK_BRANCH = "notebooks"
 SETUP_TAG = "colab-setup"  # mkdocs.yml: remove_tag_config: remove_cell_tags
 
-STYLE = re.compile(r'<style type="text/css">(?P<css>.*?)</style>', re.DOTALL)
+STYLE = re.compile(r'<style(?: type="text/css")?>(?P<css>.*?)</style>', re.DOTALL)
+EMPTY_SCRIPT = '<script src=""> </script>'  # MathJax, with no address configured
+# The copy button of a cell: a stray `,` attribute, and a name (aria-label) without a role.
+COPY_BUTTON = '<clipboard-copy ,="" '
+# JupyterLab's stylesheet keeps rules that no browser applies by the standards, which the Nu
+# Html Checker rejects: the properties of the 2009 flexbox draft, `cursor: normal`, and
+# WebKit's scrollbar pseudo-classes. A static page needs none of them.
+OBSOLETE_PROPERTIES = {"box-orient", "box-align", "box-pack"}
+SCROLLBAR_PSEUDO_CLASS = re.compile(r":(?:horizontal|vertical)\b")
 DATA_IMAGE = re.compile(r'<img (?P<before>[^>]*?)src="data:image/png;base64,(?P<data>[^"]+)"')
 CLASS_ATTRIBUTE = re.compile(r'class="(?P<names>[^"]*)"')
 CLASS_SELECTOR = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
@@ -44,8 +55,23 @@ def used_classes(html: str) -> set[str]:
 
 def selector_applies(selector: str, classes: set[str]) -> bool:
     """A selector can match on the page only if the page uses every class it requires
-    (classes inside :not() are not required)."""
-    return set(CLASS_SELECTOR.findall(NEGATION.sub("", selector))) <= classes
+    (classes inside :not() are not required), and only if it is standard."""
+    required = set(CLASS_SELECTOR.findall(NEGATION.sub("", selector)))
+    return required <= classes and not SCROLLBAR_PSEUDO_CLASS.search(selector)
+
+
+def standard_declaration(declaration) -> bool:
+    value = tinycss2.serialize(declaration.value).strip()
+    return declaration.name not in OBSOLETE_PROPERTIES and (declaration.name, value) != (
+        "cursor",
+        "normal",
+    )
+
+
+def stylesheet(css: str) -> str:
+    """A style block's rules. mkdocs-jupyter writes its code highlighting block as a Python
+    list of strings, which no browser parses (the theme colours the code): it goes."""
+    return "" if css.strip().startswith("['") else css
 
 
 def _selectors(prelude) -> list[str]:
@@ -106,7 +132,7 @@ def purge(css: str, classes: set[str]) -> str:
     properties (--jp-...) that no kept rule uses, directly or through another property."""
     parse = functools.partial(tinycss2.parse_stylesheet, skip_comments=True, skip_whitespace=True)
     applicable = parse(
-        "\n".join(_filter(parse(css), lambda s: selector_applies(s, classes), lambda d: True))
+        "\n".join(_filter(parse(css), lambda s: selector_applies(s, classes), standard_declaration))
     )
     values: dict[str, list[str]] = {}
     for d in _declarations(applicable):
@@ -146,9 +172,10 @@ def lighten(html: str, page_dir: Path) -> str:
     """The page with its inlined notebook styles purged and its figures written into
     `page_dir` (the folder of the page's index.html)."""
     classes = used_classes(html)
-    blocks = STYLE.findall(html)
+    blocks = [stylesheet(css) for css in STYLE.findall(html)]
     css = purge("\n".join(blocks), classes)
-    html = STYLE.sub("", html)
+    html = STYLE.sub("", html).replace(EMPTY_SCRIPT, "")
+    html = html.replace(COPY_BUTTON, '<clipboard-copy role="button" ')
     html = html.replace(
         '<div class="jupyter-wrapper">', f'<div class="jupyter-wrapper"><style>{css}</style>', 1
     )

@@ -79,6 +79,10 @@ KERNEL_ENV = {
     # its bar's updates to stderr.
     "TQDM_DISABLE": "1",
     "PYTHONWARNINGS": "ignore:IProgress not found",
+    # The PyTorch profiler's own log (kineto, C++, written to the kernel's stderr): its
+    # `USDT ... profiler_start` lines and, on a machine without a GPU driver,
+    # `gpuGetDeviceCount failed` speak of the build machine, not of the page's code.
+    "KINETO_LOG_LEVEL": "6",
 }
 
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -117,8 +121,10 @@ class PageNotebook:
 
     @property
     def key(self) -> str:
-        """What its outputs depend on: the notebook as generated, and the torch version."""
+        """What its outputs depend on: the notebook as generated, the kernel's environment and
+        the torch version."""
         digest = hashlib.sha256(nbformat.writes(self.notebook).encode())
+        digest.update(repr(sorted(KERNEL_ENV.items())).encode())
         digest.update(torch.__version__.encode())
         return digest.hexdigest()
 

@@ -1,7 +1,7 @@
 """A build hook that fails the build when the built site shows the machine that built it.
 
 Every HTML page, the search index (`search/search_index.json`) and the outputs of the
-published gallery notebooks (`gallery/*.ipynb`) are read as text (tags stripped, entities
+published notebooks (the gallery's and the topic pages') are read as text (tags stripped, entities
 decoded) and searched for:
 
 * paths of the build machine: the repository root's absolute path, `/.nox/`,
@@ -108,7 +108,7 @@ def scan_site(site: Path, root: Path = ROOT) -> list[Finding]:
             found += findings_in(
                 text_of(f"{doc.get('title', '')}\n{doc.get('text', '')}"), where, root
             )
-    for published in sorted(site.glob("gallery/*.ipynb")):
+    for published in sorted(site.rglob("*.ipynb")):
         notebook = json.loads(published.read_text(encoding="utf-8"))
         for number, text in notebook_outputs(notebook):
             where = f"{published.relative_to(site).as_posix()} (output of cell {number})"

@@ -1,11 +1,15 @@
 """Links from the code to the reference (tools/api_links.py): names are resolved through what the
 code imports, a name that does not exist fails naming its page and line, the URL follows the
 layout of the reference docs, the linked HTML keeps the text of the code, and the API index
-groups and sorts the names."""
+groups and sorts the names, and the search index tags each name on the section teaching it."""
+
+import json
+from types import SimpleNamespace
 
 import markdown
 import pytest
 from mkdocs.config import load_config
+from mkdocs.exceptions import PluginError
 
 from tools import api_links
 from tools.api_links import (
@@ -250,3 +254,78 @@ def test_a_page_teaches_a_name_its_prose_mentions_as_the_code_spells_it():
 
 def test_the_api_page_holds_the_marker_the_build_replaces():
     assert api_links.API_MARKER in api_links.API_INDEX.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def site_pages(monkeypatch):
+    """Three topic pages in reading order: prose about nn.Linear on the first, a heading
+    naming it on the second, the mistakes page's heading last; a gallery page uses it."""
+
+    def page(url, *sections, topic=True):
+        return api_links.PageRecord(SimpleNamespace(url=url), list(sections), topic)
+
+    pages = {
+        "tensors.md": page(
+            "tensors/",
+            api_links.Section("", "Tensors", 1, ["Layers such as nn.Linear come later."]),
+        ),
+        "mistakes.md": page(
+            "mistakes/", api_links.Section("linear", "A wrong nn.Linear", 2, ["..."])
+        ),
+        "models.md": page(
+            "models/",
+            api_links.Section("", "Models", 1, ["A model."]),
+            api_links.Section("layers", "Layers: nn.Linear", 2, ["It maps."]),
+        ),
+        "gallery/xor.ipynb": page(
+            "gallery/xor/", api_links.Section("", "XOR", 1, ["nn.Linear"]), topic=False
+        ),
+    }
+    monkeypatch.setattr(api_links, "_pages", pages)
+    monkeypatch.setattr(api_links, "_spellings", {"torch.nn.Linear": {"nn.Linear"}})
+    xor = pages["gallery/xor.ipynb"].sections
+    monkeypatch.setattr(api_links, "_used", {"torch.nn.Linear": {"gallery/xor.ipynb": xor}})
+    monkeypatch.setattr(api_links, "_teachers", {})
+    return ["mistakes.md", "tensors.md", "models.md", "gallery/xor.ipynb"]
+
+
+def test_the_teaching_section_is_the_first_whose_heading_names_it(site_pages):
+    src, section = api_links.teacher("torch.nn.Linear", site_pages)
+    assert (src, section.anchor) == ("models.md", "layers")  # not the earlier prose, nor mistakes
+
+
+def test_prose_then_code_teaches_where_no_heading_names_the_name_and_mistakes_come_last(
+    site_pages, monkeypatch
+):
+    pages = api_links._pages
+    pages["models.md"] = api_links.PageRecord(
+        pages["models.md"].page, [api_links.Section("", "Models", 1, ["A model."])], True
+    )
+    assert api_links.teacher("torch.nn.Linear", site_pages)[0] == "tensors.md"
+    intro = api_links.Section("", "Tensors", 1, ["No layers."])
+    pages["tensors.md"] = api_links.PageRecord(pages["tensors.md"].page, [intro], True)
+    assert api_links.teacher("torch.nn.Linear", site_pages)[0] == "mistakes.md"
+    # A teaching page whose code uses it comes before the mistakes page.
+    monkeypatch.setattr(api_links, "_used", {"torch.nn.Linear": {"tensors.md": [intro]}})
+    assert api_links.teacher("torch.nn.Linear", site_pages) == ("tensors.md", intro)
+
+
+def test_the_search_index_tags_each_name_on_its_teaching_section(site_pages, tmp_path):
+    index = {
+        "config": {},
+        "docs": [
+            {"location": "models/", "title": "Models", "text": ""},
+            {"location": "models/#layers", "title": "Layers: nn.Linear", "text": ""},
+        ],
+    }
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "search_index.json").write_text(json.dumps(index))
+    api_links._teachers["torch.nn.Linear"] = api_links.teacher("torch.nn.Linear", site_pages)
+    api_links.tag_search_index(tmp_path)
+    docs = json.loads((tmp_path / "search" / "search_index.json").read_text())["docs"]
+    assert docs[1]["tags"] == ["nn.Linear", "torch.nn.Linear"]
+    assert "tags" not in docs[0]
+    introduction = api_links._pages["tensors.md"].sections[0]
+    api_links._teachers["torch.nn.Linear"] = ("tensors.md", introduction)
+    with pytest.raises(PluginError, match=r"no search entry 'tensors/' for torch.nn.Linear"):
+        api_links.tag_search_index(tmp_path)

@@ -67,15 +67,22 @@ def figure_png() -> bytes:
 def test_lighten_writes_figures_beside_the_page_and_purges_its_styles(tmp_path):
     png = figure_png()
     html = (
-        '<div class="jupyter-wrapper"><style type="text/css">.jp-RenderedImage{margin:0}'
-        ".jp-Widget{margin:1px}</style>"
+        '<script src=""> </script><style>.jp-RenderedImage{cursor:normal;margin:0}</style>'
+        '<div class="jupyter-wrapper"><style type="text/css">.jp-RenderedImage{box-pack:end}'
+        ".jp-Widget{margin:1px}.jp-RenderedImage::-webkit-scrollbar-track:horizontal{border:0}"
+        '</style><clipboard-copy ,="" aria-label="Copy to Clipboard" for="cell-1">'
         '<div class="jp-RenderedImage"><img alt="No description" class="" '
         f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/></div></div>'
+        "<style>['pre { line-height: 125%; }']</style>"
     )
     page = lighten(html, tmp_path / "xor")
     assert "data:image" not in page
     assert "jp-Widget" not in page
-    assert "<style>.jp-RenderedImage{margin:0}</style>" in page
+    # One style block, first in the notebook, with only the standard rules the page can use.
+    assert page.count("<style") == 1
+    assert '<div class="jupyter-wrapper"><style>.jp-RenderedImage{margin:0}</style>' in page
+    assert "<script" not in page
+    assert '<clipboard-copy role="button" aria-label="Copy to Clipboard" for="cell-1">' in page
     [written] = (tmp_path / "xor").glob("figure-*.png")
     assert written.read_bytes() == png
     assert f'src="{written.name}" width="100" height="50" loading="lazy"' in page

@@ -130,10 +130,12 @@ def test_noise_in_a_published_notebook_output_fails_naming_the_cell(tmp_path):
             },
         ]
     }
-    (site / "gallery").mkdir()
-    (site / "gallery" / "speed.ipynb").write_text(json.dumps(notebook))
+    for folder in ("gallery", "notebooks"):  # a gallery notebook, a topic page's notebook
+        (site / folder).mkdir()
+        (site / folder / "speed.ipynb").write_text(json.dumps(notebook))
     message = failure(site)
     assert "gallery/speed.ipynb (output of cell 2): log line with a date" in message
+    assert "notebooks/speed.ipynb (output of cell 2): log line with a date" in message
     assert "/tmp/ in prose" not in message
 
 
