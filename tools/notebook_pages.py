@@ -24,6 +24,7 @@ import functools
 import hashlib
 import re
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,12 +61,9 @@ def selector_applies(selector: str, classes: set[str]) -> bool:
     return required <= classes and not SCROLLBAR_PSEUDO_CLASS.search(selector)
 
 
-def standard_declaration(declaration) -> bool:
-    value = tinycss2.serialize(declaration.value).strip()
-    return declaration.name not in OBSOLETE_PROPERTIES and (declaration.name, value) != (
-        "cursor",
-        "normal",
-    )
+def standard_declaration(name: str, value: str) -> bool:
+    value = value.removesuffix("!important")
+    return name not in OBSOLETE_PROPERTIES and (name, value) != ("cursor", "normal")
 
 
 def stylesheet(css: str) -> str:
@@ -74,7 +72,18 @@ def stylesheet(css: str) -> str:
     return "" if css.strip().startswith("['") else css
 
 
-def _selectors(prelude) -> list[str]:
+@dataclass(frozen=True)
+class Rule:
+    """A style rule, serialized: its selectors and its declarations (name, value), or an
+    @media/@supports block (`at`, its prelude) and the rules inside it."""
+
+    selectors: tuple[str, ...] = ()
+    declarations: tuple[tuple[str, str], ...] = ()
+    at: str = ""
+    rules: tuple[Rule, ...] = ()
+
+
+def _selectors(prelude) -> tuple[str, ...]:
     """The selectors of a rule's prelude: split at its top-level commas, not at those inside
     :is(), :not() or :where()."""
     selectors, current = [], []
@@ -84,59 +93,81 @@ def _selectors(prelude) -> list[str]:
             current = []
         else:
             current.append(token)
-    return [tinycss2.serialize(tokens).strip() for tokens in [*selectors, current]]
+    return tuple(tinycss2.serialize(tokens).strip() for tokens in [*selectors, current])
 
 
-def _filter(rules, keep_selector, keep_declaration) -> list[str]:
-    """Serialize `rules` with only the selectors and declarations kept; @media and
-    @supports blocks keep what they contain that is kept; other at-rules (@font-face,
-    @keyframes, @import: no web font or animation a static notebook shows) go."""
+def _rules(nodes) -> tuple[Rule, ...]:
+    """Qualified rules, and @media and @supports blocks with the rules they contain; other
+    at-rules (@font-face, @keyframes, @import: no web font or animation a static notebook
+    shows) go."""
+    rules = []
+    for node in nodes:
+        if node.type == "qualified-rule":
+            declarations = tuple(
+                (
+                    d.name,
+                    tinycss2.serialize(d.value).strip() + ("!important" if d.important else ""),
+                )
+                for d in tinycss2.parse_blocks_contents(node.content)
+                if d.type == "declaration"
+            )
+            rules.append(Rule(selectors=_selectors(node.prelude), declarations=declarations))
+        elif node.type == "at-rule" and node.lower_at_keyword in {"media", "supports"}:
+            inner = tinycss2.parse_rule_list(
+                node.content or [], skip_comments=True, skip_whitespace=True
+            )
+            prelude = tinycss2.serialize(node.prelude).strip()
+            rules.append(Rule(at=f"@{node.lower_at_keyword} {prelude}", rules=_rules(inner)))
+    return tuple(rules)
+
+
+@functools.cache
+def parse(css: str) -> tuple[Rule, ...]:
+    """A stylesheet's rules, parsed once per build: every gallery page inlines the same
+    JupyterLab stylesheet, whose parsing took most of a warm rebuild."""
+    return _rules(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+
+
+def _filter(rules, keep_selector, keep_declaration) -> list[Rule]:
+    """The rules with only the selectors and declarations kept; a block keeps what it
+    contains that is kept."""
     kept = []
     for rule in rules:
-        if rule.type == "qualified-rule":
-            selectors = [s for s in _selectors(rule.prelude) if keep_selector(s)]
-            declarations = [
-                f"{d.name}:{tinycss2.serialize(d.value).strip()}"
-                + ("!important" if d.important else "")
-                for d in tinycss2.parse_blocks_contents(rule.content)
-                if d.type == "declaration" and keep_declaration(d)
-            ]
-            if selectors and declarations:
-                kept.append(f"{','.join(selectors)}{{{';'.join(declarations)}}}")
-        elif rule.type == "at-rule" and rule.lower_at_keyword in {"media", "supports"}:
-            inner = _filter(
-                tinycss2.parse_rule_list(
-                    rule.content or [], skip_comments=True, skip_whitespace=True
-                ),
-                keep_selector,
-                keep_declaration,
-            )
+        if rule.at:
+            inner = _filter(rule.rules, keep_selector, keep_declaration)
             if inner:
-                prelude = tinycss2.serialize(rule.prelude).strip()
-                kept.append(f"@{rule.lower_at_keyword} {prelude}{{{''.join(inner)}}}")
+                kept.append(Rule(at=rule.at, rules=tuple(inner)))
+            continue
+        selectors = tuple(s for s in rule.selectors if keep_selector(s))
+        declarations = tuple(d for d in rule.declarations if keep_declaration(*d))
+        if selectors and declarations:
+            kept.append(Rule(selectors, declarations))
     return kept
 
 
 def _declarations(rules):
     for rule in rules:
-        if rule.type == "qualified-rule":
-            yield from (
-                d for d in tinycss2.parse_blocks_contents(rule.content) if d.type == "declaration"
-            )
-        elif rule.type == "at-rule" and rule.content:
-            yield from _declarations(tinycss2.parse_rule_list(rule.content))
+        yield from rule.declarations
+        yield from _declarations(rule.rules)
 
 
-def purge(css: str, classes: set[str]) -> str:
-    """The rules of `css` that can apply to a page using `classes`, without the custom
-    properties (--jp-...) that no kept rule uses, directly or through another property."""
-    parse = functools.partial(tinycss2.parse_stylesheet, skip_comments=True, skip_whitespace=True)
-    applicable = parse(
-        "\n".join(_filter(parse(css), lambda s: selector_applies(s, classes), standard_declaration))
+def _css(rules) -> str:
+    return "\n".join(
+        f"{rule.at}{{{_css(rule.rules)}}}"
+        if rule.at
+        else f"{','.join(rule.selectors)}{{{';'.join(f'{n}:{v}' for n, v in rule.declarations)}}}"
+        for rule in rules
     )
+
+
+def purge(stylesheets: list[str], classes: set[str]) -> str:
+    """The rules of the stylesheets that can apply to a page using `classes`, without the
+    custom properties (--jp-...) that no kept rule uses, directly or through another property."""
+    rules = [rule for css in stylesheets for rule in parse(css)]
+    applicable = _filter(rules, lambda s: selector_applies(s, classes), standard_declaration)
     values: dict[str, list[str]] = {}
-    for d in _declarations(applicable):
-        values.setdefault(d.name, []).append(tinycss2.serialize(d.value))
+    for name, value in _declarations(applicable):
+        values.setdefault(name, []).append(value)
     used = {
         name
         for prop, texts in values.items()
@@ -154,12 +185,8 @@ def purge(css: str, classes: set[str]) -> str:
         }
         frontier = found - used
         used |= found
-    return "\n".join(
-        _filter(
-            applicable,
-            lambda s: True,
-            lambda d: not d.name.startswith("--") or d.name in used,
-        )
+    return _css(
+        _filter(applicable, lambda s: True, lambda n, v: not n.startswith("--") or n in used)
     )
 
 
@@ -172,8 +199,7 @@ def lighten(html: str, page_dir: Path) -> str:
     """The page with its inlined notebook styles purged and its figures written into
     `page_dir` (the folder of the page's index.html)."""
     classes = used_classes(html)
-    blocks = [stylesheet(css) for css in STYLE.findall(html)]
-    css = purge("\n".join(blocks), classes)
+    css = purge([stylesheet(css) for css in STYLE.findall(html)], classes)
     html = STYLE.sub("", html).replace(EMPTY_SCRIPT, "")
     html = html.replace(COPY_BUTTON, '<clipboard-copy role="button" ')
     html = html.replace(

@@ -175,6 +175,8 @@ def test_mkdocs_jupyter_renders_the_executed_notebook_and_the_links_resolve(tmp_
     write_script(docs / "gallery" / "demo.py", "x = 40 + 2")
     config = load_config(str(MKDOCS_YML), docs_dir=str(docs), site_dir=str(site), hooks=[HOOKS])
     plugins, plugin = config.plugins, config.plugins["mkdocs-jupyter"]
+    plugin.config["cache_dir"] = str(tmp_path / "rendered")  # mkdocs.yml caches the render
+    plugin.on_pre_build(config)
     hooks = config["hooks"][HOOKS]  # the module mkdocs loaded
     runs = fake_kernel(hooks, tmp_path, monkeypatch)
     script = File("gallery/demo.py", str(docs), str(site), use_directory_urls=True)

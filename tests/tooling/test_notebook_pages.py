@@ -39,7 +39,7 @@ def test_purge_keeps_the_rules_a_page_can_use():
     .jp-Cell :is(h1, h2) .anchor-link, .jp-Dialog a { display: none; }
     .anchor-link:hover { color: red; }
     """
-    kept = purge(css, {"jp-Cell", "jp-InputArea", "anchor-link"})
+    kept = purge([css], {"jp-Cell", "jp-InputArea", "anchor-link"})
     # Custom properties stay when a kept rule uses them, directly or through another one.
     assert ":root{--jp-cell-padding:var(--jp-base);--jp-base:5px}" in kept
     assert ".jp-Cell{padding:var(--jp-cell-padding)}" in kept
