@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 
 import markdown
-from mkdocs.config import load_config
+import yaml
 from pymdownx.snippets import SnippetMissingError
 from sybil import Document, Example, Region, Sybil
 from sybil.evaluators.doctest import NUMBER, DocTestEvaluator, OutputChecker
@@ -63,9 +63,12 @@ class OutputMismatchError(AssertionError):
 
 @cache
 def snippet_options(config_file: Path = MKDOCS_YML) -> dict:
-    """The pymdownx.snippets options of the build, read from mkdocs.yml."""
-    config = load_config(str(config_file))
-    options = dict(config["mdx_configs"]["pymdownx.snippets"])
+    """The pymdownx.snippets options of the build, read from mkdocs.yml (as YAML: loading it
+    as MkDocs does would import every plugin and hook, torchvision included, in every test
+    process)."""
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    entries = [e for e in config["markdown_extensions"] if isinstance(e, dict)]
+    options = dict(next(e for e in entries if "pymdownx.snippets" in e)["pymdownx.snippets"])
     bases = options.get("base_path", ["."])
     bases = [bases] if isinstance(bases, str) else bases
     options["base_path"] = [str((config_file.parent / base).resolve()) for base in bases]

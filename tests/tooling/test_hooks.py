@@ -4,6 +4,7 @@ that exist; each page's verification footer says what the test run recorded."""
 
 import json
 import re
+import threading
 from pathlib import Path
 
 import jupytext
@@ -86,7 +87,7 @@ def fake_kernel(hooks, tmp_path, monkeypatch) -> list:
     monkeypatch.setattr(hooks, "GALLERY_RECORDS", tmp_path / "records")
     runs = []
 
-    def fake_execute(notebook):
+    def fake_execute(notebook, env=None):
         runs.append(notebook)
         for cell in notebook.cells:
             if cell.cell_type == "code":
@@ -98,6 +99,31 @@ def fake_kernel(hooks, tmp_path, monkeypatch) -> list:
 
     monkeypatch.setattr(hooks, "execute", fake_execute)
     return runs
+
+
+def test_gallery_notebooks_run_two_at_a_time_on_one_thread_and_the_timed_one_alone(
+    tmp_path, monkeypatch
+):
+    both = threading.Barrier(2, timeout=30)  # passes only if a and b run at the same time
+    running, runs = [], []
+
+    def fake_executed_notebook(script, repo_url, env=None):
+        runs.append((script.stem, env, list(running)))
+        running.append(script.stem)
+        if script.stem not in mkdocs_hooks.TIMED:
+            both.wait()
+        running.remove(script.stem)
+        return tmp_path / f"{script.stem}.ipynb"
+
+    monkeypatch.setattr(mkdocs_hooks, "executed_notebook", fake_executed_notebook)
+    scripts = [tmp_path / f"{stem}.py" for stem in ("speed", "a", "b")]
+    executed = mkdocs_hooks.execute_gallery(scripts, REPO)
+    assert executed == [script.with_suffix(".ipynb") for script in scripts]
+    assert [(stem, env) for stem, env, _ in sorted(runs[:2])] == [
+        ("a", {"OMP_NUM_THREADS": "1"}),
+        ("b", {"OMP_NUM_THREADS": "1"}),
+    ]
+    assert runs[2] == ("speed", None, []), "speed was not run alone, with every thread"
 
 
 @pytest.fixture
