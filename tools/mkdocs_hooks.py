@@ -3,10 +3,11 @@
 * The data root is filled from GUIDE_DATA_MIRROR before the gallery executes.
 * The gallery notebooks are executed here, not by mkdocs-jupyter: each is read with jupytext,
   given the setup cell (`tools/notebook_pages.py`) as its first code cell, run with nbclient
-  (two at a time on one thread each; one that measures speed alone, after them) and written to `.cache/notebooks/<key>/gallery/<stem>.ipynb`, where the key hashes the
-  script, every `snippets` module it imports (followed transitively), the setup cell and the
-  torch version: a notebook re-executes when the code it runs changes, and only then. Its File
-  is pointed at that notebook, which mkdocs-jupyter (`include: gallery/*.ipynb`,
+  (two at a time on one thread each; one that measures speed, TIMED, alone after them) and
+  written to `.cache/notebooks/<key>/gallery/<stem>.ipynb`, where the key hashes the script,
+  every `snippets` module it imports (followed transitively), the setup cell and the torch
+  version: a notebook re-executes when the code it runs changes, and only then. Its File is
+  pointed at that notebook, which mkdocs-jupyter (`include: gallery/*.ipynb`,
   `execute: false`) renders without the setup cell (`remove_tag_config`) and copies beside
   the page (`include_source`): the notebook readers download, outputs included.
 * Each topic page ends with the record of its last verification, read from what the test

@@ -27,8 +27,9 @@ def test_page_loads_cleanly_offline_and_light(path, new_context):
     page = context.new_page()
     recorder = context.recorder
     response = page.goto(path)
-    page.wait_for_load_state("networkidle")  # the search index is fetched after load
-    # A reader who reads to the end loads every lazy figure: count them all.
+    # A reader who reads to the end loads every lazy figure: count them all. Then wait until
+    # nothing has been requested for 500 ms: the figures, and the search index that the
+    # theme fetches after the load event.
     page.evaluate(
         "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
     )
