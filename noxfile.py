@@ -51,9 +51,12 @@ def docs_test(session: nox.Session) -> None:
     """Run every page's code, the snippets' behaviour tests and the gallery in fast mode, on
     both cores (a page's blocks stay in one process: --dist loadfile)."""
     env = guide_env(session, "test")
+    # pytest keeps each test module, assertions rewritten, in __pycache__ for the next run
+    # and for the other worker; some machines (this project's CI image) set
+    # PYTHONDONTWRITEBYTECODE=1, which makes every process rewrite every module again.
     run(
         session,
-        {**env, "MPLBACKEND": "Agg"},
+        {**env, "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": ""},
         "pytest",
         "--numprocesses=2",
         "--dist=loadfile",
