@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 import nbclient
 import nbformat
 import torch
-from mkdocs.config import load_config
+import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
@@ -378,8 +378,9 @@ def is_topic_page(file: File) -> bool:
 
 @cache
 def published_url(config_file: Path) -> str:
-    """site_url as mkdocs.yml gives it (`mkdocs serve` replaces it with its own address)."""
-    return load_config(str(config_file))["site_url"]
+    """site_url as mkdocs.yml gives it (`mkdocs serve` replaces it with its own address), read
+    as YAML: loading the config as MkDocs does would load every plugin and hook again."""
+    return yaml.safe_load(config_file.read_text(encoding="utf-8"))["site_url"]
 
 
 @event_priority(-100)  # last: every file of the build is known, with its URL
