@@ -87,7 +87,6 @@ import ast
 import html
 import importlib
 import inspect
-import json
 import logging
 import re
 from bisect import bisect_right
@@ -108,6 +107,7 @@ from torchvision.models import WeightsEnum
 
 from tools.notebook_pages import SETUP_TAG
 from tools.paths import API_INDEX, DOCS, page_module
+from tools.search_index import add_tags
 from tools.sybil_pages import (
     PYTHON_LANGUAGES,
     PageParser,
@@ -906,20 +906,17 @@ def on_page_context(context, page, config, nav):
 
 def tag_search_index(site_dir: Path) -> None:
     """Index each API name, as the index writes it and as the code spells it, as a tag of the
-    section that teaches it. Material's search weighs a tag (boost 1e6) above a heading (1e3)
-    and the text (1), so typing a name lists its teaching section first; the result shows the
-    names as tags."""
-    path = site_dir / "search" / "search_index.json"
-    index = json.loads(path.read_text(encoding="utf-8"))
-    docs = {doc["location"]: doc for doc in index["docs"]}
+    section that teaches it (tools/search_index.py): typing a name lists that section first."""
+    tags: dict[str, set[str]] = {}
+    where: dict[str, str] = {}  # a name -> the location of its teaching section
     for name, (src, section) in _teachers.items():
         url = _pages[src].page.url
-        location = f"{url}#{section.anchor}" if section.level > 1 else url
-        if location not in docs:
+        where[name] = f"{url}#{section.anchor}" if section.level > 1 else url
+        tags.setdefault(where[name], set()).update({name, *_spellings[name]})
+    locations = add_tags(site_dir, lambda doc: sorted(tags.get(doc["location"], ())))
+    for name, location in where.items():
+        if location not in locations:
             raise PluginError(f"api_links: no search entry {location!r} for {name}'s teacher")
-        tags = docs[location].setdefault("tags", [])
-        tags += [tag for tag in sorted({name, *_spellings[name]}) if tag not in tags]
-    path.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
 
 
 def on_post_build(config):

@@ -1,18 +1,17 @@
 """A build hook that makes each error message of the mistakes page find its entry.
 
 Each entry of the mistakes page (`mistakes/#...` in Material's search index) is tagged with
-the error messages its Output blocks show (their dotted names elided). Material's search
-weighs a tag (boost 1e6) above a heading (1e3) and the text (1), so pasting a message into the
-search box lists its entry first, and the result shows the message. The API names are tagged
-on their teaching sections the same way (tools/api_links.py).
+the error messages its Output blocks show (their dotted names elided), so that pasting a
+message into the search box lists its entry first (tools/search_index.py).
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
+
+from tools.search_index import add_tags
 
 MISTAKES_URL = "mistakes/"
 # The last line of a traceback: `RuntimeError: mat1 and mat2 shapes cannot be multiplied ...`.
@@ -41,9 +40,9 @@ def tag(message: str) -> str:
 
 
 def on_post_build(config):
-    path = Path(config["site_dir"]) / "search" / "search_index.json"
-    index = json.loads(path.read_text(encoding="utf-8"))
-    for doc in index["docs"]:
-        if doc["location"].startswith(f"{MISTAKES_URL}#"):
-            doc.setdefault("tags", []).extend(tag(message) for message in messages(doc["text"]))
-    path.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
+    def tags_of(doc: dict) -> list[str]:
+        if not doc["location"].startswith(f"{MISTAKES_URL}#"):
+            return []
+        return [tag(message) for message in messages(doc["text"])]
+
+    add_tags(Path(config["site_dir"]), tags_of)

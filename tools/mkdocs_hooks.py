@@ -51,7 +51,11 @@ from tools.verification import page_footer
 EXECUTED = CACHE / "notebooks"
 INLINE_FIGURES = "module://matplotlib_inline.backend_inline"  # ipykernel's default
 GALLERY_MARKER = "<!-- gallery:index -->"
-WORKERS = 2  # gallery notebooks executed at a time: one per core of the runner
+# Notebooks (the gallery's and the topic pages') are executed WORKERS at a time, one thread
+# each (as conftest.py sets for the tests): on two cores that trains a small CNN 1.3x faster
+# than one kernel at a time on two threads.
+WORKERS = 2
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 TIMED = {"speed"}  # gallery/<stem>.py that measure speed: each runs alone, on every core
 _figures: list[Path] = []
 _executed: dict[str, Path] = {}  # src_uri of a gallery script -> its executed notebook
@@ -159,13 +163,11 @@ def is_gallery_script(file: File) -> bool:
 
 
 def execute_gallery(scripts: list[Path], repo_url: str) -> list[Path]:
-    """The executed notebooks of `scripts`: two at a time, one thread each, which on two cores
-    trains a small CNN 1.3x faster than one at a time on two threads; a notebook that measures
-    speed (TIMED) runs after them, alone, with every thread."""
-    one_thread = {"OMP_NUM_THREADS": "1"}
+    """The executed notebooks of `scripts`: WORKERS at a time, one thread each; a notebook
+    that measures speed (TIMED) runs after them, alone, with every thread."""
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         running = {
-            script: pool.submit(executed_notebook, script, repo_url, one_thread)
+            script: pool.submit(executed_notebook, script, repo_url, ONE_THREAD)
             for script in scripts
             if script.stem not in TIMED
         }

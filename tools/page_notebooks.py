@@ -43,7 +43,6 @@ from urllib.parse import urlsplit
 import nbclient
 import nbformat
 import torch
-import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
@@ -53,7 +52,7 @@ from sybil.evaluators.skip import If
 from sybil.parsers.markdown import SkipParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
-from tools.mkdocs_hooks import INLINE_FIGURES
+from tools.mkdocs_hooks import INLINE_FIGURES, ONE_THREAD, WORKERS
 from tools.notebook_pages import colab_url
 from tools.paths import PAGE_NOTEBOOKS, PYPROJECT, ROOT
 from tools.sybil_pages import (
@@ -61,6 +60,7 @@ from tools.sybil_pages import (
     OUTPUT_TITLE,
     PYTHON_LANGUAGES,
     line_of,
+    mkdocs_settings,
     relative,
     snippet_options,
 )
@@ -70,11 +70,9 @@ FOLDER = "notebooks"  # site/notebooks/<name>.ipynb, and the same path on the no
 SKIP_TAG = "skip-execution"  # nbclient.NotebookClient.skip_cells_with_tag's default
 # torch and torchvision decide what the code prints, and go together: both pinned.
 PINNED = ("torch", "torchvision")
-WORKERS = 2  # notebooks executed at a time: one per core of the runner
 KERNEL_ENV = {
     "MPLBACKEND": INLINE_FIGURES,  # figures as outputs, whatever backend the build uses
-    # One thread per kernel, WORKERS kernels on two cores (as conftest.py sets for the tests).
-    "OMP_NUM_THREADS": "1",
+    **ONE_THREAD,  # WORKERS kernels at a time, as the gallery's
     # No progress bars: the kernel has no widgets for them, and tqdm would say so and print
     # its bar's updates to stderr.
     "TQDM_DISABLE": "1",
@@ -376,18 +374,12 @@ def is_topic_page(file: File) -> bool:
     return path.parent == PurePosixPath(".") and path.suffix == ".md" and path.stem != "index"
 
 
-@cache
-def published_url(config_file: Path) -> str:
-    """site_url as mkdocs.yml gives it (`mkdocs serve` replaces it with its own address), read
-    as YAML: loading the config as MkDocs does would load every plugin and hook again."""
-    return yaml.safe_load(config_file.read_text(encoding="utf-8"))["site_url"]
-
-
 @event_priority(-100)  # last: every file of the build is known, with its URL
 def on_files(files, config):
     config_file = Path(config.config_file_path)
     site = Site(
-        published_url(config_file),
+        # site_url as mkdocs.yml gives it (`mkdocs serve` replaces it with its own address).
+        mkdocs_settings(config_file)["site_url"],
         {file.src_uri: file.url for file in files},
         snippet_options(config_file),
     )

@@ -62,12 +62,18 @@ class OutputMismatchError(AssertionError):
 
 
 @cache
+def mkdocs_settings(config_file: Path = MKDOCS_YML) -> dict:
+    """mkdocs.yml as written, read as YAML: loading it as MkDocs does would import every plugin
+    and hook (torchvision included) in every test process, and again within a build."""
+    return yaml.safe_load(config_file.read_text(encoding="utf-8"))
+
+
+@cache
 def snippet_options(config_file: Path = MKDOCS_YML) -> dict:
-    """The pymdownx.snippets options of the build, read from mkdocs.yml (as YAML: loading it
-    as MkDocs does would import every plugin and hook, torchvision included, in every test
-    process)."""
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    entries = [e for e in config["markdown_extensions"] if isinstance(e, dict)]
+    """The pymdownx.snippets options of the build, read from mkdocs.yml."""
+    entries = [
+        e for e in mkdocs_settings(config_file)["markdown_extensions"] if isinstance(e, dict)
+    ]
     options = dict(next(e for e in entries if "pymdownx.snippets" in e)["pymdownx.snippets"])
     bases = options.get("base_path", ["."])
     bases = [bases] if isinstance(bases, str) else bases
