@@ -6,11 +6,11 @@ build could not run (CUDA, a download) follows a note that says so."""
 from urllib.parse import urljoin
 
 import pytest
-import yaml
 
 from tools.notebook_pages import colab_url
 from tools.page_notebooks import FOLDER, SKIP_TAG
-from tools.paths import DOCS, MKDOCS_YML, page_module
+from tools.paths import DOCS, page_module
+from tools.sybil_pages import mkdocs_settings
 
 TOPICS = [page.stem for page in sorted(DOCS.glob("*.md")) if page_module(page).is_file()]
 
@@ -22,7 +22,7 @@ def test_every_topic_page_is_listed():
 @pytest.mark.parametrize("name", TOPICS)
 def test_a_topic_page_serves_its_notebook_run_top_to_bottom(name, page):
     page.goto(f"{name}/")
-    repo = yaml.safe_load(MKDOCS_YML.read_text())["repo_url"]
+    repo = mkdocs_settings()["repo_url"]
     colab = page.get_by_role("link", name="Open in Colab")
     assert colab.get_attribute("href") == colab_url(repo, name, FOLDER)
     download = page.get_by_role("link", name="Download notebook").get_attribute("href")

@@ -3,10 +3,8 @@
 
 import json
 
-import yaml
-
 from tools import error_search
-from tools.paths import MKDOCS_YML
+from tools.sybil_pages import mkdocs_settings
 
 
 def test_each_mistakes_entry_is_tagged_with_the_messages_it_shows(tmp_path):
@@ -44,5 +42,5 @@ def test_each_mistakes_entry_is_tagged_with_the_messages_it_shows(tmp_path):
 
 
 def test_the_build_runs_the_hook():
-    hooks = yaml.safe_load(MKDOCS_YML.read_text())["hooks"]
+    hooks = mkdocs_settings()["hooks"]
     assert "tools/error_search.py" in hooks

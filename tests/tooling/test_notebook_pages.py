@@ -11,7 +11,6 @@ import jupytext
 import matplotlib.pyplot as plt
 import nbformat
 import pytest
-import yaml
 
 from tools.notebook_pages import (
     SETUP_TAG,
@@ -21,7 +20,8 @@ from tools.notebook_pages import (
     setup_cell,
     with_setup_cell,
 )
-from tools.paths import GALLERY, MKDOCS_YML
+from tools.paths import GALLERY
+from tools.sybil_pages import mkdocs_settings
 
 REPO = "https://github.com/pytorch-field-guide/pytorch-field-guide"
 
@@ -137,7 +137,7 @@ def test_the_setup_cell_comes_first_among_the_code_cells_tagged_off_the_page():
     assert [cell.source for cell in [title, *rest]] == [cell.source for cell in original.cells]
     assert any("snippets" in cell.source for cell in rest)
     # The tag is the one mkdocs-jupyter removes (it reads the first tag of the list only).
-    plugins = yaml.safe_load(MKDOCS_YML.read_text())["plugins"]
+    plugins = mkdocs_settings()["plugins"]
     (jupyter,) = [entry["mkdocs-jupyter"] for entry in plugins if "mkdocs-jupyter" in entry]
     assert jupyter["remove_tag_config"]["remove_cell_tags"] == [SETUP_TAG]
 

@@ -5,11 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from mkdocs.exceptions import PluginError
 
 from tools import site_checks
-from tools.paths import MKDOCS_YML
+from tools.sybil_pages import mkdocs_settings
 
 ROOT = Path("/srv/build/guide")  # the repository root of the fake build machine
 
@@ -149,5 +148,5 @@ def test_the_hook_checks_the_site_folder_of_the_build(tmp_path):
 
 
 def test_the_build_runs_the_check():
-    config = yaml.safe_load(MKDOCS_YML.read_text())
+    config = mkdocs_settings()
     assert "tools/site_checks.py" in config["hooks"]
