@@ -22,6 +22,11 @@ pytest_collect_file = sybil_pages.make_sybil().pytest()
 _outcomes: dict[str, Counter] = defaultdict(Counter)
 
 
+def runs_tests(config) -> bool:
+    """False in pytest-xdist's controller, which hands every test to its workers."""
+    return hasattr(config, "workerinput") or config.getoption("dist", "no") == "no"
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--device",
@@ -48,16 +53,20 @@ def pytest_configure(config):
     if device == "cpu":
         # Hide any GPU before torch initialises CUDA: the CPU run is a CPU run everywhere.
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    import torch
+    # pytest-xdist's controller runs no test: on the CPU it starts its workers without
+    # importing torch (2 s before any worker starts).
+    if device == "cuda" or runs_tests(config):
+        import torch
 
-    if device == "cuda" and not torch.cuda.is_available():
-        raise pytest.UsageError(
-            "--device cuda was given but torch.cuda.is_available() is False on this machine: "
-            "run it on a GPU runner, or drop --device cuda to test on the CPU."
-        )
-    # The pages' examples are tiny: with one thread they run up to 10x faster on a 2-core
-    # runner than with threads that spin waiting for each other (measured on first-model.md).
-    torch.set_num_threads(1)
+        if device == "cuda" and not torch.cuda.is_available():
+            raise pytest.UsageError(
+                "--device cuda was given but torch.cuda.is_available() is False on this "
+                "machine: run it on a GPU runner, or drop --device cuda to test on the CPU."
+            )
+        # The pages' examples are tiny: with one thread they run up to 10x faster on a 2-core
+        # runner than with threads that spin waiting for each other (measured on
+        # first-model.md).
+        torch.set_num_threads(1)
     os.chdir(ROOT)  # pages use paths relative to the repository root, as `root="data"`
     block()
     if not hasattr(config, "workerinput"):  # the controller, before any worker starts
@@ -96,9 +105,12 @@ def pytest_sessionfinish(session, exitstatus):
     for page in sybil_pages.write_outputs():
         session.config.get_terminal_writer().line(f"--update-outputs: wrote {page}")
     device = session.config.getoption("--device")
-    import torch
+    if device == "cuda":
+        import torch
 
-    peak = torch.cuda.max_memory_allocated() if device == "cuda" else 0
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = 0
     if hasattr(session.config, "workerinput"):
         session.config.workeroutput["cuda_max_memory_allocated"] = peak
         return

@@ -42,9 +42,17 @@ def prepare() -> None:
     before anything runs in parallel: two processes extracting the same archive at once read
     each other's half-written files (seen with two pytest-xdist workers on a fresh clone)."""
     fill_from_mirror()
+    names = [name for name in ("MNIST", "FashionMNIST") if not extracted(name)]
+    if not names:
+        return  # without importing torchvision (2 s), which pytest-xdist's controller spares
     from torchvision import datasets
 
-    for dataset in (datasets.MNIST, datasets.FashionMNIST):
-        if (data_root() / dataset.__name__ / "raw").is_dir():
-            for train in (True, False):
-                dataset(data_root(), train=train, download=True)  # extracts; downloads nothing
+    for name in names:
+        for train in (True, False):
+            getattr(datasets, name)(data_root(), train=train, download=True)  # extracts only
+
+
+def extracted(name: str) -> bool:
+    """Whether every archive in `<name>/raw` (if any) lies extracted beside it."""
+    raw = data_root() / name / "raw"
+    return all(archive.with_suffix("").is_file() for archive in raw.glob("*.gz"))

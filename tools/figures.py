@@ -14,8 +14,6 @@ import re
 import sys
 from pathlib import Path
 
-import torch
-
 from tools.paths import FIGURES, ROOT
 from tools.sections import parse_include
 
@@ -29,6 +27,8 @@ def folder(page: Path) -> Path:
     included = {include.path for line in text.splitlines() if (include := parse_include(line))}
     for name in sorted(included):
         digest.update(name.encode() + (ROOT / name).read_bytes())
+    import torch  # here, not at the top: pytest-xdist's controller imports this module
+
     digest.update(torch.__version__.encode())
     return FIGURES / f"{page.stem}-{digest.hexdigest()[:16]}"
 

@@ -25,6 +25,7 @@ COMPRESSED_TYPES = (
     "application/xml",
     "image/svg+xml",
 )
+HOST = "127.0.0.1"
 MISSING_SITE = (
     f"{SITE} has no index.html: build the site first with `nox -s docs`, then run this again "
     "(the browser checks test the built site; they build nothing)."
@@ -81,17 +82,17 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
 @contextmanager
 def serve(site: Path = SITE):
-    """Serve `site` on a free port of 127.0.0.1; yield the base URL of its home page."""
+    """Serve `site` on a free port of HOST; yield the base URL of its home page."""
     if not (site / "index.html").is_file():
         raise FileNotFoundError(MISSING_SITE)
     SiteHandler._gzipped = {}
     SiteHandler.prefix = urlsplit(site_home(site)).path  # site_url's path, e.g. /project/
     handler = functools.partial(SiteHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer((HOST, 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}{SiteHandler.prefix}"
+        yield f"http://{HOST}:{server.server_port}{SiteHandler.prefix}"
     finally:
         server.shutdown()
         server.server_close()

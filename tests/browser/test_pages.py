@@ -54,6 +54,24 @@ def test_page_loads_cleanly_offline_and_light(path, new_context):
     )
 
 
+def test_a_request_for_another_host_is_refused_and_recorded(new_context):
+    """The guard that test_page_loads_cleanly_offline_and_light relies on."""
+    context = new_context()
+    page = context.new_page()
+    page.goto("")
+    urls = ["https://example.com/beacon.js", "http://93.184.215.14/pixel.png"]
+    for url in urls:
+        outcome = page.evaluate(
+            "url => fetch(url, {mode: 'no-cors'}).then(() => 'loaded', e => 'refused: ' + e)",
+            url,
+        )
+        assert outcome.startswith("refused"), f"{url}: {outcome}"
+    assert context.recorder.foreign == urls
+    failures = {r.url: r.failure for r in context.recorder.requests if r.url in urls}
+    # refused by the browser's dead-end proxy, not by a missing network
+    assert failures == dict.fromkeys(urls, "net::ERR_PROXY_CONNECTION_FAILED")
+
+
 def test_a_missing_page_gets_the_sites_404_page(new_context):
     """GitHub Pages answers a missing path with 404.html: it must look like the site (its
     assets load from site_url's path) and lead back into it."""

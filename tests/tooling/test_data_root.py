@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,17 @@ def test_prepare_extracts_the_archives_once_before_the_workers_start(tmp_path, m
     assert (raw / "train-images-idx3-ubyte").stat().st_size == 47_040_016  # 60,000 28x28 + header
     assert (raw / "t10k-labels-idx1-ubyte").is_file()
     assert not (tmp_path / "root" / "MNIST").exists()  # not in this mirror: left alone
+
+
+def test_prepare_leaves_extracted_archives_alone_without_torchvision(tmp_path, monkeypatch):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte.gz").write_bytes(b"archive")
+    monkeypatch.delenv("GUIDE_DATA_MIRROR", raising=False)
+    monkeypatch.setattr(data, "data_root", lambda: tmp_path)
+    assert not data.extracted("MNIST")
+    (raw / "train-images-idx3-ubyte").write_bytes(b"extracted")
+    assert data.extracted("MNIST")
+    assert data.extracted("FashionMNIST")  # no archive of it at all
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # importing it would now fail
+    data.prepare()
