@@ -49,7 +49,10 @@ def run(session: nox.Session, env: dict[str, str], program: str, *args: str) -> 
 @nox.session(name="docs-test", python=False)
 def docs_test(session: nox.Session) -> None:
     """Run every page's code, the snippets' behaviour tests and the gallery in fast mode, on
-    both cores (a page's blocks stay in one process: --dist loadfile)."""
+    both cores (a page's blocks stay in one process: --dist loadfile). Files go to the two
+    workers in collection order (--no-loadscope-reorder), not most tests first: the
+    gallery's and the tooling's few long tests start first, and the pages' many short blocks
+    fill in at the end, so that the two workers finish together."""
     env = guide_env(session, "test")
     # pytest keeps each test module, assertions rewritten, in __pycache__ for the next run
     # and for the other worker; some machines (this project's CI image) set
@@ -60,6 +63,7 @@ def docs_test(session: nox.Session) -> None:
         "pytest",
         "--numprocesses=2",
         "--dist=loadfile",
+        "--no-loadscope-reorder",
         "--cov=snippets",
         "--cov-report=term-missing",
         "--cov-fail-under=100",

@@ -22,7 +22,7 @@ from pathlib import Path
 from tools.offline import build_env
 from tools.paths import GALLERY_RECORDS, ROOT
 
-SUITE = ["pytest", "--numprocesses=2", "--dist=loadfile", "-q",
+SUITE = ["pytest", "--numprocesses=2", "--dist=loadfile", "--no-loadscope-reorder", "-q",
          "--cov=snippets", "--cov-fail-under=100"]  # fmt: skip
 SUMMARY = re.compile(r"^=* ?(\d+ passed.*?) ?=*$", re.M)
 STAGE = re.compile(r"^== stage ([\w-]+): (\d+) s$", re.M)

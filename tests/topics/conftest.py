@@ -1,8 +1,22 @@
-"""Shared data for the topic tests."""
+"""Shared data for the topic tests, and the rule for importing a snippets module.
+
+A snippets module runs its page's examples when it is imported: up to 4 s of ONNX export or
+training. pytest-xdist has each of its workers import every test file to collect it, so a test
+file that imports a heavy module at its top makes every worker run that module before the
+first test. Such a test file takes the module from a module-scoped fixture instead:
+
+    @pytest.fixture(scope="module")
+    def speed():
+        return importlib.import_module("snippets.speed")
+
+and the module runs once, in the worker that runs the file, when a test first asks for it.
+"""
 
 import pytest
 import torch
 from torch.utils.data import TensorDataset
+
+from tools import figures
 
 
 def make_blobs(n=256, seed=0):
@@ -20,3 +34,11 @@ def make_blobs(n=256, seed=0):
 def blobs():
     """make_blobs, for tests of the training and from-scratch pages."""
     return make_blobs
+
+
+@pytest.fixture(autouse=True)
+def _no_figure_left_open():
+    """A snippets module run by a fixture draws its page's figures: the tests read their
+    data, the page shows them; none stays open past the test."""
+    yield
+    figures.close_all()

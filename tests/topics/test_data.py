@@ -1,5 +1,6 @@
 """Behaviour of snippets/data.py: what each example is for, not just that it runs."""
 
+import importlib
 import math
 from collections import Counter
 
@@ -9,10 +10,13 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
-from snippets import data
+
+@pytest.fixture(scope="module")
+def data():
+    return importlib.import_module("snippets.data")  # see tests/topics/conftest.py
 
 
-def test_xor_dataset_labels_are_the_xor_of_the_rounded_inputs():
+def test_xor_dataset_labels_are_the_xor_of_the_rounded_inputs(data):
     torch.manual_seed(1)
     dataset = data.XORDataset(size=300)
     assert len(dataset) == 300
@@ -25,7 +29,7 @@ def test_xor_dataset_labels_are_the_xor_of_the_rounded_inputs():
     assert 0.3 < labels.mean().item() < 0.7  # both classes present
 
 
-def test_tensor_dataset_pairs_rows_and_checks_sizes():
+def test_tensor_dataset_pairs_rows_and_checks_sizes(data):
     x, t = data.pairs[4]
     assert torch.equal(x, data.features[4])
     assert t.item() == data.targets[4].item()
@@ -33,7 +37,7 @@ def test_tensor_dataset_pairs_rows_and_checks_sizes():
         data.TensorDataset(torch.zeros(3, 1), torch.zeros(2))
 
 
-def test_dataloader_batch_shapes_and_count():
+def test_dataloader_batch_shapes_and_count(data):
     loader = DataLoader(data.dataset, batch_size=8, shuffle=True)
     sizes = []
     for inputs, labels in loader:
@@ -46,7 +50,7 @@ def test_dataloader_batch_shapes_and_count():
     assert len(DataLoader(data.dataset, batch_size=8, drop_last=True)) == 500 // 8
 
 
-def test_shuffle_visits_every_sample_once_in_a_new_order_each_epoch():
+def test_shuffle_visits_every_sample_once_in_a_new_order_each_epoch(data):
     epochs = [torch.cat([batch for (batch,) in data.shuffled]) for _ in range(2)]
     for order in epochs:
         assert sorted(order.tolist()) == list(range(10))
@@ -55,7 +59,7 @@ def test_shuffle_visits_every_sample_once_in_a_new_order_each_epoch():
     assert in_order.tolist() == list(range(10))
 
 
-def test_worker_processes_deliver_the_same_batches():
+def test_worker_processes_deliver_the_same_batches(data):
     main = [x for x, _ in DataLoader(data.dataset, batch_size=100)]
     workers = [x for x, _ in DataLoader(data.dataset, batch_size=100, num_workers=2)]
     assert len(main) == len(workers) == 5
@@ -63,7 +67,7 @@ def test_worker_processes_deliver_the_same_batches():
         assert torch.equal(a, b)
 
 
-def test_one_hot_lambda_and_f_one_hot_agree():
+def test_one_hot_lambda_and_f_one_hot_agree(data):
     for y in range(10):
         expected = torch.zeros(10)
         expected[y] = 1
@@ -74,7 +78,7 @@ def test_one_hot_lambda_and_f_one_hot_agree():
     assert target.argmax().item() == data.test_data.targets[0].item()
 
 
-def test_fashion_mnist_test_images_are_scaled_tensors():
+def test_fashion_mnist_test_images_are_scaled_tensors(data):
     image, _ = data.test_data[123]
     assert len(data.test_data) == 10_000
     assert image.shape == (1, 28, 28)
@@ -92,7 +96,7 @@ def test_image_folder_classes_and_counts():
     assert not any(path.endswith(".gif") for path, _ in images.samples)
 
 
-def test_pipelines_give_model_ready_tensors():
+def test_pipelines_give_model_ready_tensors(data):
     assert data.test_view.shape == (3, 224, 224)
     assert torch.allclose(data.test_view, data.test_transforms_v2(data.image), atol=1e-5)
     torch.manual_seed(3)
@@ -114,7 +118,7 @@ def test_normalize_of_a_constant_image_gives_the_expected_channel_values():
     assert torch.allclose(transforms.Normalize(mean, std)(at_mean), torch.zeros(3, 4, 4))
 
 
-def test_normalize_moves_the_sample_toward_zero_mean():
+def test_normalize_moves_the_sample_toward_zero_mean(data):
     before = data.batch.mean(dim=(0, 2, 3)).abs()
     after = data.normalized.mean(dim=(0, 2, 3)).abs()
     assert (after < before).all()
@@ -122,7 +126,7 @@ def test_normalize_moves_the_sample_toward_zero_mean():
     assert data.half.max() <= 1
 
 
-def test_wrapped_loader_reshapes_and_keeps_every_sample():
+def test_wrapped_loader_reshapes_and_keeps_every_sample(data):
     batches = list(data.wrapped)
     assert len(batches) == len(data.wrapped) == 4
     assert all(xb.shape[1:] == (1, 28, 28) for xb, _ in batches)
@@ -131,7 +135,7 @@ def test_wrapped_loader_reshapes_and_keeps_every_sample():
     )
 
 
-def test_random_split_with_a_seeded_generator_is_repeatable_and_disjoint():
+def test_random_split_with_a_seeded_generator_is_repeatable_and_disjoint(data):
     def split(seed):
         g = torch.Generator().manual_seed(seed)
         return data.random_split(data.dataset, [400, 100], generator=g)
@@ -144,7 +148,7 @@ def test_random_split_with_a_seeded_generator_is_repeatable_and_disjoint():
     assert split(1)[0].indices != first[0].indices  # the seed decides the split
 
 
-def test_workers_restart_each_epoch_unless_persistent():
+def test_workers_restart_each_epoch_unless_persistent(data):
     assert data.multiprocessing.get_start_method() in {"fork", "spawn", "forkserver"}
     loader = DataLoader(data.ProcessIds(), batch_size=2, num_workers=2)
     first, second = data.loaded_by(loader), data.loaded_by(loader)
@@ -155,7 +159,7 @@ def test_workers_restart_each_epoch_unless_persistent():
     assert data.loaded_by(kept) == data.loaded_by(kept)
 
 
-def test_csv_dataset_reads_the_files_it_lists():
+def test_csv_dataset_reads_the_files_it_lists(data):
     assert len(data.csv_images) == 6
     for i in range(6):
         image, label = data.csv_images[i]
@@ -168,7 +172,7 @@ def test_csv_dataset_reads_the_files_it_lists():
     assert labels.tolist() == data.raw.targets[:6].tolist()
 
 
-def test_csv_dataset_opens_an_image_only_when_asked(tmp_path):
+def test_csv_dataset_opens_an_image_only_when_asked(data, tmp_path):
     csv_file = tmp_path / "labels.csv"
     data.Image.new("L", (3, 2), color=7).save(tmp_path / "seven.png")
     csv_file.write_text("file,label\nmissing.png,3\nseven.png,1\n")
@@ -183,14 +187,14 @@ def test_csv_dataset_opens_an_image_only_when_asked(tmp_path):
         images[0]
 
 
-def test_augmentations_give_new_views_of_the_right_size():
+def test_augmentations_give_new_views_of_the_right_size(data):
     torch.manual_seed(0)
     views = [transforms.functional.pil_to_tensor(data.augment(data.image)) for _ in range(3)]
     assert all(view.shape == (3, 224, 224) for view in views)
     assert not torch.equal(views[0], views[1])
 
 
-def test_exercise_1_squares_dataset():
+def test_exercise_1_squares_dataset(data):
     squares = data.Squares(7)
     assert len(squares) == 7
     x, y = squares[5]
@@ -199,13 +203,13 @@ def test_exercise_1_squares_dataset():
     assert [len(x) for x, _ in DataLoader(squares, batch_size=3)] == [3, 3, 1]
 
 
-def test_exercise_2_statistics_match_the_stacked_images():
+def test_exercise_2_statistics_match_the_stacked_images(data):
     assert data.pixel_mean == pytest.approx(data.everything.mean().item(), abs=1e-4)
     assert data.pixel_std == pytest.approx(data.everything.std().item(), abs=1e-3)
     assert 0.2 < data.pixel_mean < 0.4  # FashionMNIST is mostly dark background
 
 
-def test_exercise_3_only_the_training_part_is_augmented():
+def test_exercise_3_only_the_training_part_is_augmented(data):
     assert sorted(list(data.train_idx) + list(data.val_idx)) == list(range(6))
     for position, i in enumerate(data.train_idx):
         image, _ = data.train_set[position]

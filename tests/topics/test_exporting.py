@@ -1,18 +1,24 @@
 """What the exporting page's code is for: an ONNX file that computes what PyTorch computes."""
 
+import importlib
+
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
 import torch
 
-from snippets import exporting
+
+@pytest.fixture(scope="module")
+def exporting():
+    return importlib.import_module("snippets.exporting")  # see tests/topics/conftest.py
+
 
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 
 
 @pytest.fixture(scope="module")
-def onnx_file(tmp_path_factory):
+def onnx_file(exporting, tmp_path_factory):
     """The page's exported model, saved again (the page deletes its own copy)."""
     path = tmp_path_factory.mktemp("onnx") / "model.onnx"
     exporting.onnx_program.save(path, external_data=False)
@@ -45,7 +51,7 @@ def test_the_checker_rejects_a_broken_model(onnx_file):
 
 
 @pytest.mark.parametrize("batch_size", [3, 1, 7])
-def test_onnx_runtime_computes_what_pytorch_computes(session, batch_size):
+def test_onnx_runtime_computes_what_pytorch_computes(exporting, session, batch_size):
     torch.manual_seed(batch_size)
     images = torch.rand(batch_size, 1, 28, 28)
     (onnx_logits,) = session.run(None, {"image": images.numpy()})
@@ -55,7 +61,7 @@ def test_onnx_runtime_computes_what_pytorch_computes(session, batch_size):
     np.testing.assert_allclose(onnx_logits, torch_logits, **TOLERANCE)
 
 
-def test_the_page_compared_a_batch_of_three_real_images():
+def test_the_page_compared_a_batch_of_three_real_images(exporting):
     assert exporting.images.shape == (3, 1, 28, 28)
     np.testing.assert_allclose(exporting.onnx_logits, exporting.torch_logits, **TOLERANCE)
 
@@ -65,7 +71,7 @@ def test_the_exported_graph_takes_only_the_example_s_rank(session):
         session.run(None, {"image": np.zeros((3, 28, 28), dtype=np.float32)})
 
 
-def test_without_dynamic_shapes_the_batch_size_is_fixed(tmp_path):
+def test_without_dynamic_shapes_the_batch_size_is_fixed(exporting, tmp_path):
     path = tmp_path / "static.onnx"
     torch.onnx.export(
         exporting.model, (torch.zeros(1, 1, 28, 28),), path, input_names=["image"], verbose=False
@@ -76,7 +82,7 @@ def test_without_dynamic_shapes_the_batch_size_is_fixed(tmp_path):
         static.run(None, {"image": np.zeros((3, 1, 28, 28), dtype=np.float32)})
 
 
-def test_the_cnn_takes_batches_and_a_3d_example_is_the_wrong_input():
+def test_the_cnn_takes_batches_and_a_3d_example_is_the_wrong_input(exporting):
     assert exporting.example_input.shape == (1, 1, 28, 28)
     with torch.no_grad():
         assert exporting.model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
@@ -85,12 +91,12 @@ def test_the_cnn_takes_batches_and_a_3d_example_is_the_wrong_input():
             exporting.model(torch.zeros(1, 28, 28))  # read as one unbatched image
 
 
-def test_exercise_1_a_batch_of_five_runs_and_matches():
+def test_exercise_1_a_batch_of_five_runs_and_matches(exporting):
     assert exporting.five_logits.shape == (5, 10)
     np.testing.assert_allclose(exporting.five_logits, exporting.expected, **TOLERANCE)
 
 
-def test_exercise_2_the_graph_holds_the_model_s_operators():
+def test_exercise_2_the_graph_holds_the_model_s_operators(exporting):
     assert exporting.op_types == [
         "Conv",
         "Relu",
@@ -103,7 +109,7 @@ def test_exercise_2_the_graph_holds_the_model_s_operators():
     ]
 
 
-def test_exercise_3_the_softmax_model_outputs_probabilities_for_any_batch():
+def test_exercise_3_the_softmax_model_outputs_probabilities_for_any_batch(exporting):
     probabilities = exporting.onnx_probabilities
     assert probabilities.shape == (3, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

@@ -1,21 +1,20 @@
 """What the Making training fast page claims, asserted."""
 
-import contextlib
-import io
+import importlib
 import time
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
 from torchvision.transforms import ToTensor
 
-with contextlib.redirect_stdout(io.StringIO()):
-    from snippets import speed
-plt.close("all")  # the module's figure: the page shows it; the tests read its data
+
+@pytest.fixture(scope="module")
+def speed():
+    return importlib.import_module("snippets.speed")  # see tests/topics/conftest.py
 
 
-def test_the_preloaded_tensor_has_exactly_the_pixels_of_to_tensor():
+def test_the_preloaded_tensor_has_exactly_the_pixels_of_to_tensor(speed):
     for index in (0, 1234, 59999):
         image, label = speed.training_data[index]
         assert torch.equal(speed.images[index].cpu(), image)
@@ -23,7 +22,7 @@ def test_the_preloaded_tensor_has_exactly_the_pixels_of_to_tensor():
     assert torch.equal(ToTensor()(speed.training_data.data[7].numpy()), speed.images[7].cpu())
 
 
-def test_tensor_batches_cover_every_sample_once_per_epoch_in_a_new_order():
+def test_tensor_batches_cover_every_sample_once_per_epoch_in_a_new_order(speed):
     images = torch.arange(10.0).view(10, 1, 1, 1)
     labels = torch.arange(10)
     torch.manual_seed(0)
@@ -38,7 +37,7 @@ def test_tensor_batches_cover_every_sample_once_per_epoch_in_a_new_order():
     assert orders[0] != orders[1]
 
 
-def test_images_per_second_leaves_out_the_warm_up_steps():
+def test_images_per_second_leaves_out_the_warm_up_steps(speed):
     calls = []
 
     def slow_then_fast(x, y):
@@ -53,7 +52,7 @@ def test_images_per_second_leaves_out_the_warm_up_steps():
     assert 200 < rate < 510
 
 
-def test_a_train_step_lowers_the_loss_on_its_batch():
+def test_a_train_step_lowers_the_loss_on_its_batch(speed):
     torch.manual_seed(0)
     model = speed.make_cnn()
     step = speed.make_train_step(model, torch.optim.SGD(model.parameters(), lr=0.05))
@@ -62,19 +61,19 @@ def test_a_train_step_lowers_the_loss_on_its_batch():
     assert losses[-1] < losses[0]
 
 
-def test_workers_give_the_batches_of_a_single_process_loader():
+def test_workers_give_the_batches_of_a_single_process_loader(speed):
     assert torch.equal(speed.x_fast, speed.x_plain)
     assert torch.equal(speed.y_fast, speed.y_plain)
     assert speed.fast_loader.num_workers == 2
     assert speed.fast_loader.pin_memory == torch.cuda.is_available()
 
 
-def test_linear_scaling_keeps_lr_per_sample_constant():
+def test_linear_scaling_keeps_lr_per_sample_constant(speed):
     assert speed.lr / speed.batch_size == pytest.approx(speed.base_lr / speed.base_batch_size)
     assert speed.steps == 59  # 60,000 / 1,024, rounded up
 
 
-def test_the_compiled_module_shares_the_parameters_under_other_names():
+def test_the_compiled_module_shares_the_parameters_under_other_names(speed):
     model = speed.make_cnn()
     compiled = torch.compile(model)  # no call: nothing is compiled
     assert compiled._orig_mod is model
@@ -85,7 +84,7 @@ def test_the_compiled_module_shares_the_parameters_under_other_names():
     speed.make_cnn().load_state_dict(model.state_dict())
 
 
-def test_bfloat16_autocast_keeps_float32_parameters_and_close_results():
+def test_bfloat16_autocast_keeps_float32_parameters_and_close_results(speed):
     torch.manual_seed(0)
     model = speed.make_cnn()
     x, y = speed.images[:64].cpu(), speed.labels[:64].cpu()
@@ -100,7 +99,7 @@ def test_bfloat16_autocast_keeps_float32_parameters_and_close_results():
     assert speed.logits.dtype == torch.bfloat16  # what the page printed
 
 
-def test_float16_loses_tiny_and_huge_values_and_bfloat16_keeps_them():
+def test_float16_loses_tiny_and_huge_values_and_bfloat16_keeps_them(speed):
     half = speed.values.to(torch.float16)
     brain = speed.values.to(torch.bfloat16)
     assert half[0] == 0
@@ -112,12 +111,12 @@ def test_float16_loses_tiny_and_huge_values_and_bfloat16_keeps_them():
     )
 
 
-def test_the_grad_scaler_block_clipped_unscaled_gradients():
+def test_the_grad_scaler_block_clipped_unscaled_gradients(speed):
     assert speed.norm < 10  # a true gradient norm, not one 65536 times larger
     assert speed.scaler.get_scale() == 65536.0  # no overflow in those three steps
 
 
-def test_clipping_after_unscale_matches_clipping_without_a_scaler():
+def test_clipping_after_unscale_matches_clipping_without_a_scaler(speed):
     def clipped(use_scaler):
         torch.manual_seed(0)
         model = speed.make_cnn()
@@ -136,7 +135,7 @@ def test_clipping_after_unscale_matches_clipping_without_a_scaler():
     torch.testing.assert_close(clipped(True), clipped(False))
 
 
-def test_adam_keeps_two_tensors_per_parameter_and_the_page_counts_them():
+def test_adam_keeps_two_tensors_per_parameter_and_the_page_counts_them(speed):
     assert speed.parameter_bytes == 20_490 * 4
     assert speed.gradient_bytes == speed.parameter_bytes
     assert speed.state_bytes == 2 * speed.parameter_bytes
@@ -149,7 +148,7 @@ def test_adam_keeps_two_tensors_per_parameter_and_the_page_counts_them():
     assert len(tensors) == 2  # exp_avg and exp_avg_sq; "step" is a scalar
 
 
-def test_saved_bytes_counts_what_autograd_keeps_and_grows_with_the_batch():
+def test_saved_bytes_counts_what_autograd_keeps_and_grows_with_the_batch(speed):
     linear = torch.nn.Linear(5, 3)
     x, y = torch.randn(8, 5), torch.randint(0, 3, (8,))
     # the input of the linear layer (8 x 5 floats), the log-softmax (8 x 3, kept by two
@@ -161,7 +160,7 @@ def test_saved_bytes_counts_what_autograd_keeps_and_grows_with_the_batch():
     assert max(per_image) == pytest.approx(min(per_image), rel=0.01)  # linear in the batch
 
 
-def test_the_memory_figure_stacks_four_parts_to_100_percent():
+def test_the_memory_figure_stacks_four_parts_to_100_percent(speed):
     torch.testing.assert_close(
         speed.shares.sum(dim=0), torch.full((5,), 100.0, dtype=torch.float64)
     )
@@ -169,23 +168,23 @@ def test_the_memory_figure_stacks_four_parts_to_100_percent():
     assert [text.get_text() for text in speed.ax.texts][-1] == "33.2 MiB"
 
 
-def test_accumulated_gradients_equal_the_large_batch_gradient():
+def test_accumulated_gradients_equal_the_large_batch_gradient(speed):
     for a, b in zip(
         speed.gradients_of(speed.large_batch), speed.gradients_of(speed.accumulated), strict=True
     ):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
 
-def test_the_accumulation_loop_steps_once_per_four_micro_batches():
+def test_the_accumulation_loop_steps_once_per_four_micro_batches(speed):
     assert speed.i == 64
     assert speed.optimizer_steps == 16
 
 
-def test_bfloat16_autocast_saves_less_for_backward():
+def test_bfloat16_autocast_saves_less_for_backward(speed):
     assert speed.bfloat16_bytes < 0.75 * speed.float32_bytes
 
 
-def test_checkpointing_keeps_less_and_gives_the_same_gradients():
+def test_checkpointing_keeps_less_and_gives_the_same_gradients(speed):
     assert speed.checkpointed_bytes < speed.float32_bytes / 4
     for a, b in zip(
         speed.gradients_of(speed.plain), speed.gradients_of(speed.recomputed), strict=True
@@ -193,7 +192,7 @@ def test_checkpointing_keeps_less_and_gives_the_same_gradients():
         torch.testing.assert_close(a, b)
 
 
-def test_channels_last_changes_the_strides_not_the_results():
+def test_channels_last_changes_the_strides_not_the_results(speed):
     assert speed.x_cl.is_contiguous(memory_format=torch.channels_last)
     assert speed.model_cl[3].weight.is_contiguous(memory_format=torch.channels_last)
     torch.manual_seed(0)
@@ -205,19 +204,19 @@ def test_channels_last_changes_the_strides_not_the_results():
     torch.testing.assert_close(model(x), model_cl(x.to(memory_format=torch.channels_last)))
 
 
-def test_cpu_convolutions_run_on_onednn_not_cudnn():
+def test_cpu_convolutions_run_on_onednn_not_cudnn(speed):
     names = {e.key for e in speed.prof.key_averages()}
     assert "aten::mkldnn_convolution" in names
     assert not any("cudnn" in name for name in names)
     assert torch.backends.cudnn.benchmark is False  # the page put the flag back
 
 
-def test_exercise_1_momentum_is_one_tensor_per_parameter():
+def test_exercise_1_momentum_is_one_tensor_per_parameter(speed):
     assert speed.cnn_state == speed.cnn_params == speed.cnn_grads
     assert all(list(speed.sgd.state[p]) == ["momentum_buffer"] for p in speed.cnn.parameters())
 
 
-def test_exercise_2_weighted_uneven_micro_batches_give_the_large_batch_gradient(monkeypatch):
+def test_exercise_2_weighted_uneven_micro_batches_give_the_large_batch_gradient(speed, monkeypatch):
     assert speed.uneven_same
     # the functions read the module's x and y: give them the exercise's 60 images again
     monkeypatch.setattr(speed, "x", speed.images[100:160].cpu())
@@ -229,6 +228,6 @@ def test_exercise_2_weighted_uneven_micro_batches_give_the_large_batch_gradient(
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
 
-def test_exercise_3_checkpointing_one_block_keeps_less_than_none_and_more_than_both():
+def test_exercise_3_checkpointing_one_block_keeps_less_than_none_and_more_than_both(speed):
     assert speed.half_same
     assert speed.checkpointed_bytes < speed.half_bytes < speed.float32_bytes

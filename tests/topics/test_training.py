@@ -2,8 +2,7 @@
 leak, early stopping that keeps the best weights, schedulers stepped where they should be,
 accuracy that does not broadcast, and modes that change behaviour."""
 
-import contextlib
-import io
+import importlib
 
 import pytest
 import torch
@@ -11,11 +10,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
-with contextlib.redirect_stdout(io.StringIO()):
-    from snippets import training
+
+@pytest.fixture(scope="module")
+def training():
+    return importlib.import_module("snippets.training")  # see tests/topics/conftest.py
 
 
-def test_train_loop_lowers_the_loss_and_sets_training_mode(blobs):
+def test_train_loop_lowers_the_loss_and_sets_training_mode(training, blobs):
     torch.manual_seed(0)
     model = training.NeuralNetwork(dropout=0.1)
     model.eval()
@@ -26,7 +27,7 @@ def test_train_loop_lowers_the_loss_and_sets_training_mode(blobs):
     assert losses[-1] < 0.5 * losses[0]
 
 
-def test_test_loop_averages_over_batches_and_counts_over_samples(blobs):
+def test_test_loop_averages_over_batches_and_counts_over_samples(training, blobs):
     ds = blobs(n=10)  # batches of 4, 4 and 2
     loader = DataLoader(ds, batch_size=4)
     torch.manual_seed(0)
@@ -45,7 +46,7 @@ def test_test_loop_averages_over_batches_and_counts_over_samples(blobs):
     assert all(p.grad is None for p in model.parameters())
 
 
-def test_accuracy_and_topk_accuracy():
+def test_accuracy_and_topk_accuracy(training):
     logits = torch.tensor([[0.1, 2.0, 0.3], [1.5, 0.2, 0.9], [0.2, 0.1, 0.4], [3.0, 0.5, 1.0]])
     y = torch.tensor([1, 2, 2, 1])
     assert training.accuracy(logits, y) == 0.5
@@ -54,7 +55,7 @@ def test_accuracy_and_topk_accuracy():
     assert training.topk_accuracy(logits, y, k=3) == 1.0
 
 
-def test_comparing_n1_with_n_broadcasts_to_a_wrong_accuracy():
+def test_comparing_n1_with_n_broadcasts_to_a_wrong_accuracy(training):
     logits = torch.eye(4)  # predicts 0, 1, 2, 3
     y = torch.tensor([0, 1, 2, 3])  # all right
     top_class = logits.topk(1, dim=1).indices
@@ -63,7 +64,7 @@ def test_comparing_n1_with_n_broadcasts_to_a_wrong_accuracy():
     assert training.topk_accuracy(logits, y, k=1) == 1.0
 
 
-def test_relu_logits_network_clamps_logits_and_the_model_does_not():
+def test_relu_logits_network_clamps_logits_and_the_model_does_not(training):
     torch.manual_seed(0)
     x = torch.rand(32, 1, 28, 28)
     assert (training.ReluLogitsNetwork()(x) >= 0).all()
@@ -85,7 +86,7 @@ def test_relu_on_logits_blocks_the_gradient_of_a_negative_true_class():
     assert plain.grad[0, 0] < 0  # without the ReLU, descent raises the true class's score
 
 
-def test_dropout_is_random_in_training_and_the_identity_in_eval():
+def test_dropout_is_random_in_training_and_the_identity_in_eval(training):
     torch.manual_seed(0)
     model = training.NeuralNetwork(dropout=0.5)
     x = torch.rand(4, 1, 28, 28)
@@ -106,7 +107,7 @@ def test_batchnorm_running_statistics_move_only_in_training():
     assert torch.allclose(out, expected)
 
 
-def test_validation_split_is_seeded_and_disjoint():
+def test_validation_split_is_seeded_and_disjoint(training):
     assert len(training.train_subset) == len(training.val_subset) == 256
     train_idx, val_idx = set(training.train_subset.indices), set(training.val_subset.indices)
     assert train_idx.isdisjoint(val_idx)
@@ -120,7 +121,7 @@ def test_validation_split_is_seeded_and_disjoint():
     assert isinstance(training.test_dataloader.sampler, SequentialSampler)
 
 
-def test_in_memory_keeps_every_image_and_label():
+def test_in_memory_keeps_every_image_and_label(training):
     sample = torch.utils.data.Subset(training.training_data, range(5))
     tensors = training.in_memory(sample)
     assert len(tensors) == 5
@@ -130,7 +131,7 @@ def test_in_memory_keeps_every_image_and_label():
         assert tensors[i][1].item() == label
 
 
-def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience():
+def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience(training):
     history, best = training.history, training.best_epoch
     val_losses = [record["val_loss"] for record in history]
     assert best == 1 + val_losses.index(min(val_losses))
@@ -153,7 +154,7 @@ class _Scripted(nn.Module):
         return self.w.expand(len(x), 1)
 
 
-def test_early_stopping_restores_a_deep_copy_of_the_best_weights():
+def test_early_stopping_restores_a_deep_copy_of_the_best_weights(training):
     model = _Scripted()
     values = iter([3.0, 2.0, 1.0, 4.0, 5.0, 6.0, 7.0])  # the weight after each epoch
 
@@ -183,7 +184,7 @@ def test_early_stopping_restores_a_deep_copy_of_the_best_weights():
     assert len(history) == best == 3
 
 
-def test_step_lr_steps_per_epoch_and_one_cycle_per_batch():
+def test_step_lr_steps_per_epoch_and_one_cycle_per_batch(training):
     step, cosine, one_cycle = training.schedules.values()
     assert len(step) == len(cosine) == len(one_cycle) == 200
     assert step[0] == 0.1
@@ -197,20 +198,20 @@ def test_step_lr_steps_per_epoch_and_one_cycle_per_batch():
     assert one_cycle[-1] < 1e-4
 
 
-def test_schedulers_of_the_page_ended_where_expected():
+def test_schedulers_of_the_page_ended_where_expected(training):
     assert training.scheduler.get_last_lr()[0] == pytest.approx(0.1 * 0.5**2)  # exercise 1
     assert training.learning_rate == pytest.approx(0.05)  # StepLR's fourth epoch
 
 
-def test_the_test_set_is_measured_once_at_the_end():
+def test_the_test_set_is_measured_once_at_the_end(training):
     assert 0.5 < training.test_accuracy <= 1.0
 
 
-def test_exercise_1_step_lr_rates():
+def test_exercise_1_step_lr_rates(training):
     assert training.used == pytest.approx([0.1] * 3 + [0.05] * 3 + [0.025] * 2)
 
 
-def test_exercise_2_mean_loss_weighs_every_sample_equally(blobs):
+def test_exercise_2_mean_loss_weighs_every_sample_equally(training, blobs):
     torch.manual_seed(0)
     model = training.NeuralNetwork()
     ds = blobs(n=10)
@@ -224,7 +225,7 @@ def test_exercise_2_mean_loss_weighs_every_sample_equally(blobs):
     assert exact != pytest.approx(mean_of_means, rel=1e-6)
 
 
-def test_exercise_3_gradients():
+def test_exercise_3_gradients(training):
     assert training.scores.grad[0, 0] == 0
     assert training.plain.grad[0, 0] < 0
     assert training.plain.grad.sum().item() == pytest.approx(0.0, abs=1e-6)  # softmax - one-hot

@@ -1,5 +1,6 @@
 """What the transfer learning page's code is for: a frozen backbone, a trainable head."""
 
+import importlib
 from urllib.error import URLError
 
 import pytest
@@ -8,8 +9,12 @@ from PIL import Image
 from torch import nn
 from torchvision import models
 
-from snippets import transfer
 from tools.offline import NetworkBlockedError
+
+
+@pytest.fixture(scope="module")
+def transfer():
+    return importlib.import_module("snippets.transfer")  # see tests/topics/conftest.py
 
 
 @pytest.fixture
@@ -56,7 +61,7 @@ def test_the_weights_metadata_is_available_offline():
     assert weights.meta["num_params"] == sum(p.numel() for p in models.resnet18().parameters())
 
 
-def test_the_transforms_resize_crop_and_normalize_with_imagenet_statistics():
+def test_the_transforms_resize_crop_and_normalize_with_imagenet_statistics(transfer):
     mean_colour = tuple(round(255 * m) for m in (0.485, 0.456, 0.406))
     image = Image.new("RGB", (400, 300), mean_colour)
     x = transfer.preprocess(image)
@@ -67,7 +72,7 @@ def test_the_transforms_resize_crop_and_normalize_with_imagenet_statistics():
     torch.testing.assert_close(white[:, 0, 0], expected)
 
 
-def test_only_the_new_head_is_trainable():
+def test_only_the_new_head_is_trainable(transfer):
     model = frozen_resnet_with_new_head()
     trainable = {name for name, p in model.named_parameters() if p.requires_grad}
     assert trainable == {"fc.weight", "fc.bias"}
@@ -100,13 +105,13 @@ def test_train_mode_updates_batchnorm_statistics_of_a_frozen_backbone():
         assert not torch.equal(model.bn1.running_mean, running_mean)
 
 
-def test_the_page_s_resnet_step_left_the_backbone_alone():
+def test_the_page_s_resnet_step_left_the_backbone_alone(transfer):
     assert transfer.frozen_same
     assert transfer.logits.shape == (2, 10)
     assert transfer.images.shape == (2, 3, 224, 224)
 
 
-def test_the_densenet_classifier_outputs_log_probabilities_for_two_classes():
+def test_the_densenet_classifier_outputs_log_probabilities_for_two_classes(transfer):
     model = transfer.model
     assert isinstance(model, models.DenseNet)
     trainable = [name for name, p in model.named_parameters() if p.requires_grad]
@@ -123,7 +128,7 @@ def test_the_densenet_classifier_outputs_log_probabilities_for_two_classes():
     )
 
 
-def test_the_figure_shows_each_photo_next_to_the_model_s_input():
+def test_the_figure_shows_each_photo_next_to_the_model_s_input(transfer):
     axes = transfer.fig.axes
     assert len(axes) == 4
     assert [ax.get_title().split(":")[0] for ax in axes] == [
@@ -140,12 +145,12 @@ def test_the_figure_shows_each_photo_next_to_the_model_s_input():
     assert photo.shape[:2] != (224, 224)  # the photo has its own size
 
 
-def test_exercise_1_a_two_class_head_is_all_that_trains():
+def test_exercise_1_a_two_class_head_is_all_that_trains(transfer):
     assert transfer.two_class.fc.out_features == 2
     assert transfer.two_class.fc.weight.requires_grad
 
 
-def test_exercise_2_layer4_and_the_head_train_with_their_own_learning_rates():
+def test_exercise_2_layer4_and_the_head_train_with_their_own_learning_rates(transfer):
     groups = transfer.finetune_optimizer.param_groups
     assert [group["lr"] for group in groups] == [1e-2, 1e-3]
     layer4 = sum(p.numel() for p in transfer.two_class.layer4.parameters())
@@ -155,7 +160,7 @@ def test_exercise_2_layer4_and_the_head_train_with_their_own_learning_rates():
     assert not any(name.startswith(("layer4.", "fc.")) for name in frozen)
 
 
-def test_exercise_3_the_features_and_the_head_make_the_whole_model():
+def test_exercise_3_the_features_and_the_head_make_the_whole_model(transfer):
     assert transfer.features.shape == (2, 512)
     torch.testing.assert_close(transfer.logits_from_features, transfer.logits_full)
     assert isinstance(transfer.extractor.fc, nn.Identity)
