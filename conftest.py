@@ -93,12 +93,22 @@ def pytest_runtest_logreport(report):
 
 
 _gpu_bytes: list[int] = []  # the peak CUDA memory of each process that ran tests
+_versions: dict[str, str] = {}  # torch's and torchvision's, as the tests imported them
+
+
+def versions() -> dict[str, str]:
+    import torch
+    import torchvision
+
+    return {"torch": torch.__version__, "torchvision": torchvision.__version__}
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
-    """pytest-xdist: a worker finished; keep what it allocated on the GPU."""
+    """pytest-xdist: a worker finished; keep what it allocated on the GPU, and the versions
+    it ran (the controller does not import torch)."""
     _gpu_bytes.append(node.workeroutput.get("cuda_max_memory_allocated", 0))
+    _versions.update(node.workeroutput.get("versions", {}))
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -113,6 +123,7 @@ def pytest_sessionfinish(session, exitstatus):
         peak = 0
     if hasattr(session.config, "workerinput"):
         session.config.workeroutput["cuda_max_memory_allocated"] = peak
+        session.config.workeroutput["versions"] = versions()
         return
     if session.config.option.collectonly:
         return
@@ -128,4 +139,4 @@ def pytest_sessionfinish(session, exitstatus):
     else:
         name = "CPU"
     if session.config.getoption("--record-verification"):
-        write_record(device, name, _outcomes)
+        write_record(device, name, _outcomes, _versions or versions())

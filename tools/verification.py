@@ -18,17 +18,17 @@ from tools.paths import VERIFICATION as RECORDS
 DEVICES = {"cpu": "CPU", "cuda": "CUDA"}
 
 
-def write_record(device: str, device_name: str, outcomes: dict[str, Counter]) -> Path:
-    import torch
-    import torchvision
-
+def write_record(
+    device: str, device_name: str, outcomes: dict[str, Counter], versions: dict[str, str]
+) -> Path:
+    """`versions`: torch's and torchvision's, as the tests ran them."""
     record = {
         "device": device,
         "device_name": device_name,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
+        "torch": versions["torch"],
+        "torchvision": versions["torchvision"],
         "pages": {page: dict(counts) for page, counts in sorted(outcomes.items())},
     }
     RECORDS.mkdir(parents=True, exist_ok=True)
