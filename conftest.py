@@ -100,7 +100,8 @@ def versions() -> dict[str, str]:
     import torch
     import torchvision
 
-    return {"torch": torch.__version__, "torchvision": torchvision.__version__}
+    # str(): torch's version is a str subclass that pytest-xdist cannot send to the controller
+    return {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__)}
 
 
 @pytest.hookimpl(optionalhook=True)
