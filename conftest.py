@@ -124,7 +124,8 @@ def pytest_sessionfinish(session, exitstatus):
         peak = 0
     if hasattr(session.config, "workerinput"):
         session.config.workeroutput["cuda_max_memory_allocated"] = peak
-        session.config.workeroutput["versions"] = versions()
+        if session.config.getoption("--record-verification"):
+            session.config.workeroutput["versions"] = versions()
         return
     if session.config.option.collectonly:
         return
