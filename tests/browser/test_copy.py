@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import expect
 
 from tools.offline import build_env
 from tools.paths import DATA_ROOT, DOCS
@@ -76,8 +77,13 @@ def test_an_annotated_block_copies_its_code_without_the_markers(new_context, bas
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     page = context.new_page()
     page.goto("training/")
-    block = page.locator(".md-content div.highlight:has(.md-annotation)").first
-    assert block.locator(".md-annotation").count() == 4, "the train loop has 4 annotations"
+    # The train loop is the first block with `# (1)!` markers. Material turns them into
+    # annotations when the block is first scrolled into view (content.lazy in mkdocs.yml).
+    blocks = page.locator(".md-content div.highlight")
+    first = blocks.evaluate_all("all => all.findIndex(b => b.textContent.includes('# (1)!'))")
+    block = blocks.nth(first)
+    block.scroll_into_view_if_needed()
+    expect(block.locator(".md-annotation")).to_have_count(4)  # the train loop has 4
     block.hover()
     block.locator(COPY_BUTTON).first.click()
     copied = page.evaluate("navigator.clipboard.readText()")
@@ -89,3 +95,17 @@ def test_an_annotated_block_copies_its_code_without_the_markers(new_context, bas
         return [line.rstrip() for line in code.strip().splitlines()]
 
     assert lines(copied) == lines(expected), f"training/: the copy button copied {copied!r}"
+
+
+def test_a_code_block_gets_its_copy_button_when_scrolled_into_view(page):
+    """content.lazy (mkdocs.yml), a flag Material reads but does not document: a block is
+    mounted when first shown, not at load, which keeps the mistakes page's 250 blocks from
+    blocking a phone's main thread for seconds. A reader still finds every button."""
+    page.goto("mistakes/")
+    last = page.locator(".md-content article > div.language-python.highlight").last
+    assert last.locator(COPY_BUTTON).count() == 0, (
+        "mistakes/: the last code block had its copy button at load: Material mounts every "
+        "block eagerly again, and the content.lazy line of mkdocs.yml no longer does anything"
+    )
+    last.scroll_into_view_if_needed()
+    expect(last.locator(COPY_BUTTON)).to_have_count(1)
