@@ -6,6 +6,9 @@ import doctest
 import re
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -28,45 +31,78 @@ def first_blocks() -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("path", first_blocks())
-def test_copied_code_is_the_code_shown_and_runs(path, new_context, base_url, tmp_path):
-    context = new_context()
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
-    page = context.new_page()
-    page.goto(path)
-    block = page.locator(".md-content div.language-python.highlight").first
-    shown = block.locator("pre > code").inner_text()
-    block.hover()
-    block.locator(COPY_BUTTON).first.click()
-    copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.rstrip("\n") == shown.rstrip("\n"), f"/{path}: the copy button copied {copied!r}"
-    if "torch" in copied:  # a block that uses torch shows the imports it needs
-        assert copied.startswith(("import ", "from ")), f"/{path}: the first block has no imports"
+@dataclass
+class Copy:
+    """What the copy button of a page's first Python block copied, and its run."""
 
-    (tmp_path / "data").symlink_to(DATA_ROOT)  # a reader's data/, downloaded before
-    run = subprocess.run(
-        [sys.executable, "-c", copied],
-        cwd=tmp_path,
+    shown: str  # the code as the page shows it
+    copied: str  # what the clipboard received
+    output: str | None  # the page's Output block under it, if it has one
+    run: Future  # the copied code in a fresh Python: a subprocess.CompletedProcess
+
+
+def run_fresh(code: str, folder: Path) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh Python, as a reader would, in an empty folder with data/."""
+    (folder / "data").symlink_to(DATA_ROOT)  # a reader's data/, downloaded before
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=120,
         env={"CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin", **build_env()},
     )
+
+
+@pytest.fixture(scope="module")
+def copies(browser, base_url, tmp_path_factory):
+    """Each page's first block, copied with its button (one page at a time: the browser),
+    and run in a fresh Python two at a time while the browser copies the next pages: each
+    run imports torch, seconds of one core."""
+    context = browser.new_context(base_url=base_url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    page = context.new_page()
+    found: dict[str, Copy] = {}
+    with ThreadPoolExecutor(max_workers=2) as runner:
+        for path in first_blocks():
+            page.goto(path)
+            block = page.locator(".md-content div.language-python.highlight").first
+            shown = block.locator("pre > code").inner_text()
+            block.hover()
+            block.locator(COPY_BUTTON).first.click()
+            copied = page.evaluate("navigator.clipboard.readText()")
+            output = block.evaluate(
+                """block => {
+                    const next = block.nextElementSibling;
+                    const title = next && next.querySelector(".filename");
+                    return title && title.textContent.trim() === "Output"
+                        ? next.querySelector("code").innerText : null;
+                }"""
+            )
+            folder = tmp_path_factory.mktemp(path.strip("/") or "home")
+            found[path] = Copy(shown, copied, output, runner.submit(run_fresh, copied, folder))
+        context.close()
+        yield found
+
+
+@pytest.mark.parametrize("path", first_blocks())
+def test_copied_code_is_the_code_shown_and_runs(path, copies):
+    copy = copies[path]
+    copied = copy.copied
+    assert copied.rstrip("\n") == copy.shown.rstrip("\n"), (
+        f"/{path}: the copy button copied {copied!r}"
+    )
+    if "torch" in copied:  # a block that uses torch shows the imports it needs
+        assert copied.startswith(("import ", "from ")), f"/{path}: the first block has no imports"
+
+    run = copy.run.result()
     assert run.returncode == 0, f"/{path}: the copied block fails in a fresh Python:\n{run.stderr}"
     # If the page shows the block's output, a fresh Python prints the same.
-    output = block.evaluate(
-        """block => {
-            const next = block.nextElementSibling;
-            const title = next && next.querySelector(".filename");
-            return title && title.textContent.trim() === "Output"
-                ? next.querySelector("code").innerText : null;
-        }"""
-    )
-    if output is not None:
+    if copy.output is not None:
         checker = doctest.OutputChecker()
         flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-        assert checker.check_output(output, run.stdout, flags), (
-            f"/{path}: the page shows\n{output}\nbut the copied block printed\n{run.stdout}"
+        assert checker.check_output(copy.output, run.stdout, flags), (
+            f"/{path}: the page shows\n{copy.output}\nbut the copied block printed\n{run.stdout}"
         )
 
 
