@@ -182,6 +182,30 @@ def test_the_urls_are_those_of_the_installed_versions():
     assert VISION_DOCS.endswith("/vision/{}.{}/".format(*torchvision.__version__.split(".")[:2]))
 
 
+def test_resolved_names_are_kept_for_the_next_build_of_the_same_versions(tmp_path, monkeypatch):
+    """A rebuild reads what earlier builds resolved (.cache/api-links.json) instead of
+    importing torch and torchvision again; another key (versions, rules) reads nothing, and a
+    name that does not resolve is never kept."""
+    monkeypatch.setattr(api_links, "RESOLVED", tmp_path / "api-links.json")
+    monkeypatch.setattr(api_links, "_references", {})
+    linear = api_links.Reference("torch.nn", f"{TORCH_DOCS}generated/torch.nn.Linear.html")
+    assert api_links.reference("torch.nn.Linear") == linear
+    with pytest.raises(AttributeError, match="zeroes"):
+        api_links.reference("torch.zeroes")
+    api_links.save_references()
+
+    api_links.load_references()
+    assert api_links._references == {"torch.nn.Linear": linear}
+    stored = json.loads(api_links.RESOLVED.read_text(encoding="utf-8"))
+    stored["names"]["torch.nn.Linear"][1] = "https://example.org/kept"
+    api_links.RESOLVED.write_text(json.dumps(stored), encoding="utf-8")
+    api_links.load_references()
+    assert api_links.reference("torch.nn.Linear").url == "https://example.org/kept"
+    monkeypatch.setitem(api_links.VERSIONS, "torch", "0.0.0")  # another torch: stale
+    api_links.load_references()
+    assert api_links._references == {}
+
+
 def test_a_run_of_spans_is_wrapped_whole_and_its_text_kept():
     code = (
         '<span class="n">nn</span><span class="o">.</span><span class="n">Linear</span>'
