@@ -132,10 +132,25 @@ def require_site(session: nox.Session) -> None:
         )
 
 
+NODE_STAMP = Path("node_modules/.installed-package-lock.json")  # the lock npm ci installed
+
+
 def install_node_packages(session: nox.Session) -> None:
-    # axe-core, linkinator, vnu-jar and Lighthouse, pinned in package-lock.json, into
-    # node_modules/.
+    """axe-core, linkinator, vnu-jar and Lighthouse, pinned in package-lock.json, into
+    node_modules/ (npm ci), unless node_modules/ holds that lock's packages already."""
+    lock = Path("package-lock.json").read_bytes()
+    if NODE_STAMP.is_file() and NODE_STAMP.read_bytes() == lock:
+        session.log("node_modules/ is package-lock.json's: not installed again")
+        return
     session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    NODE_STAMP.write_bytes(lock)
+
+
+@nox.session(name="node-packages", python=False)
+def node_packages(session: nox.Session) -> None:
+    """Install node_modules/ as the browser sessions do (.ci/run runs it in the background
+    while the suite and the build run)."""
+    install_node_packages(session)
 
 
 @nox.session(name="browser-test", python=False)
