@@ -5,10 +5,12 @@ bench, lock, and the sessions that need the network (data, linkcheck-external).
 
 docs-test, docs, serve, browser-test and bench share one environment, `.nox/guide`: torch and
 its CUDA wheels (5.5 GB) are installed once per clone, not once per session. Each session
-installs its dependency group (pyproject.toml) into it, pinned by constraints.txt; a group
-already installed costs a few seconds of pip checking it.
+installs its dependency group (pyproject.toml) into it, pinned by constraints.txt, unless the
+group is installed already, as pinned (.nox/guide/.installed).
 """
 
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -32,10 +34,23 @@ def guide_env(session: nox.Session, group: str) -> dict[str, str]:
         creator = shutil.which("python3.11") or sys.executable
         session.run(creator, "-m", "venv", str(GUIDE_ENV), external=True)
     groups = nox.project.dependency_groups(PYPROJECT, group)
-    session.run(
-        str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        *CONSTRAINTS, "-e", ".", *groups, external=True,
-    )  # fmt: skip
+    # pip takes 6 s to find a group installed already: skipped when .nox/guide/.installed says
+    # the group's requirements were installed with this pyproject.toml and constraints.txt
+    # (delete .nox/guide/ to install everything again).
+    pinned = Path("pyproject.toml").read_bytes() + Path(CONSTRAINTS[1]).read_bytes()
+    pins = hashlib.sha256(pinned).hexdigest()
+    stamp = GUIDE_ENV / ".installed"
+    record = json.loads(stamp.read_text()) if stamp.is_file() else {}
+    installed = set(record["requirements"]) if record.get("pins") == pins else set()
+    if set(groups) <= installed:
+        session.log(f"{GUIDE_ENV}: the {group} group is installed, as pinned")
+    else:
+        session.run(
+            str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            *CONSTRAINTS, "-e", ".", *groups, external=True,
+        )  # fmt: skip
+        record = {"pins": pins, "requirements": sorted(installed | set(groups))}
+        stamp.write_text(json.dumps(record, indent=1))
     root = GUIDE_ENV.resolve()
     return {"PATH": f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(root)}
 
