@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tools.offline import build_env
@@ -62,32 +63,45 @@ def copies(browser, base_url, tmp_path_factory):
     context = browser.new_context(base_url=base_url)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     page = context.new_page()
-    found: dict[str, Copy] = {}
+    found: dict[str, Copy | PlaywrightError] = {}
     with ThreadPoolExecutor(max_workers=2) as runner:
         for path in first_blocks():
-            page.goto(path)
-            block = page.locator(".md-content div.language-python.highlight").first
-            shown = block.locator("pre > code").inner_text()
-            block.hover()
-            block.locator(COPY_BUTTON).first.click()
-            copied = page.evaluate("navigator.clipboard.readText()")
-            output = block.evaluate(
-                """block => {
-                    const next = block.nextElementSibling;
-                    const title = next && next.querySelector(".filename");
-                    return title && title.textContent.trim() === "Output"
-                        ? next.querySelector("code").innerText : null;
-                }"""
-            )
+            try:
+                shown, copied, output = copy_first_block(page, path)
+            except PlaywrightError as error:  # reported by this page's test
+                found[path] = error
+                continue
             folder = tmp_path_factory.mktemp(path.strip("/") or "home")
             found[path] = Copy(shown, copied, output, runner.submit(run_fresh, copied, folder))
         context.close()
         yield found
 
 
+def copy_first_block(page, path: str) -> tuple[str, str, str | None]:
+    """The page's first Python block as shown, as its copy button copies it, and the Output
+    block under it (None if none)."""
+    page.goto(path)
+    block = page.locator(".md-content div.language-python.highlight").first
+    shown = block.locator("pre > code").inner_text()
+    block.hover()
+    block.locator(COPY_BUTTON).first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    output = block.evaluate(
+        """block => {
+            const next = block.nextElementSibling;
+            const title = next && next.querySelector(".filename");
+            return title && title.textContent.trim() === "Output"
+                ? next.querySelector("code").innerText : null;
+        }"""
+    )
+    return shown, copied, output
+
+
 @pytest.mark.parametrize("path", first_blocks())
 def test_copied_code_is_the_code_shown_and_runs(path, copies):
     copy = copies[path]
+    if isinstance(copy, PlaywrightError):
+        pytest.fail(f"/{path}: copying its first Python block failed: {copy.message}")
     copied = copy.copied
     assert copied.rstrip("\n") == copy.shown.rstrip("\n"), (
         f"/{path}: the copy button copied {copied!r}"
