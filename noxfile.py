@@ -37,7 +37,7 @@ def guide_env(session: nox.Session, group: str) -> dict[str, str]:
     # pip takes 6 s to find a group installed already: skipped when .nox/guide/.installed says
     # the group's requirements were installed with this pyproject.toml and constraints.txt
     # (delete .nox/guide/ to install everything again).
-    pinned = Path("pyproject.toml").read_bytes() + Path(CONSTRAINTS[1]).read_bytes()
+    pinned = Path("pyproject.toml").read_bytes() + Path("constraints.txt").read_bytes()
     pins = hashlib.sha256(pinned).hexdigest()
     stamp = GUIDE_ENV / ".installed"
     record = json.loads(stamp.read_text()) if stamp.is_file() else {}

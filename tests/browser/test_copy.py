@@ -32,6 +32,9 @@ def first_blocks() -> list[str]:
     return paths
 
 
+PAGES = first_blocks()  # each page parsed once: for the parameters and for the fixture
+
+
 @dataclass
 class Copy:
     """What the copy button of a page's first Python block copied, and its run."""
@@ -65,7 +68,7 @@ def copies(browser, base_url, tmp_path_factory):
     page = context.new_page()
     found: dict[str, Copy | PlaywrightError] = {}
     with ThreadPoolExecutor(max_workers=2) as runner:
-        for path in first_blocks():
+        for path in PAGES:
             try:
                 shown, copied, output = copy_first_block(page, path)
             except PlaywrightError as error:  # reported by this page's test
@@ -97,7 +100,7 @@ def copy_first_block(page, path: str) -> tuple[str, str, str | None]:
     return shown, copied, output
 
 
-@pytest.mark.parametrize("path", first_blocks())
+@pytest.mark.parametrize("path", PAGES)
 def test_copied_code_is_the_code_shown_and_runs(path, copies):
     copy = copies[path]
     if isinstance(copy, PlaywrightError):
