@@ -5,7 +5,10 @@ It sits at the repository root, outside docs/, so MkDocs never publishes it.
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -69,8 +72,24 @@ def pytest_configure(config):
         torch.set_num_threads(1)
     os.chdir(ROOT)  # pages use paths relative to the repository root, as `root="data"`
     block()
-    if not hasattr(config, "workerinput"):  # the controller, before any worker starts
+    if hasattr(config, "workerinput"):
+        atexit.register(end_worker)
+    else:  # the controller, before any worker starts
         prepare()
+
+
+def end_worker() -> None:
+    """A pytest-xdist worker's first exit handler, once its results and coverage data are with
+    the controller, which waits for the process to end: that ends it without the interpreter's
+    teardown, 2.5 s of freeing what torch and the tests loaded. Child processes (a
+    DataLoader's workers) are ended first, as multiprocessing's own exit handler does."""
+    for child in multiprocessing.active_children():
+        if child.daemon:
+            child.terminate()
+        child.join()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @pytest.hookimpl(wrapper=True)
