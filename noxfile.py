@@ -47,37 +47,35 @@ def guide_env(session: nox.Session, group: str) -> dict[str, str]:
     if set(groups) <= installed:
         session.log(f"{GUIDE_ENV}: the {group} group is installed, as pinned")
     else:
-        session.run(
-            str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            *CONSTRAINTS, "-e", ".", *groups, external=True,
-        )  # fmt: skip
+        session.run(*pip_install(python), "-e", ".", *groups, external=True)
         record = {"pins": pins, "requirements": sorted(installed | set(groups))}
         stamp.write_text(json.dumps(record, indent=1))
     root = GUIDE_ENV.resolve()
     return {"PATH": f"{root / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(root)}
 
 
-# torch, triton and the CUDA wheels torch requires, as constraints.txt pins them: 5.3 GB to
-# unpack, which one pip does on one core. Two pips unpack them side by side, and the group's
-# install then finds them in place. Three back-to-back pairs on this 2-core machine, each into a
-# fresh environment: 67-100 s with the two pips, against 87-124 s with one.
-def torch_wheels() -> list[list[str]]:
-    """The two sets of pinned names that two pips install side by side (about 2 and 3 GB)."""
-    pins = [line.split("==")[0] for line in Path("constraints.txt").read_text().splitlines()]
-    return [
-        [name for name in pins if name in {"torch", "triton"}],
-        [name for name in pins if name.startswith(("nvidia-", "cuda-"))],
-    ]
+def pip_install(python: Path) -> list[str]:
+    """`pip install` as every install into the shared environment runs it: pinned, quiet."""
+    return [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            *CONSTRAINTS]  # fmt: skip
 
 
 def install_torch_wheels(session: nox.Session, python: Path) -> None:
+    """torch, triton and the CUDA wheels torch requires, as constraints.txt pins them: 5.3 GB
+    to unpack, which one pip does on one core. Two pips unpack them side by side (about 2 and
+    3 GB), and the group's install then finds them in place. Three back-to-back pairs on a
+    2-core machine, each into a fresh environment: 67-100 s with two pips, 87-124 s with one."""
+    pins = [line.split("==")[0] for line in Path("constraints.txt").read_text().splitlines()]
+    halves = [
+        [name for name in pins if name in {"torch", "triton"}],
+        [name for name in pins if name.startswith(("nvidia-", "cuda-"))],
+    ]
     pips = []
-    for names in filter(None, torch_wheels()):
+    for names in filter(None, halves):
         session.log(f"pip install --no-deps {' '.join(names)} (two pips at once)")
-        command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         pips.append(
             subprocess.Popen(
-                [*command, "--no-deps", *CONSTRAINTS, *names],
+                [*pip_install(python), "--no-deps", *names],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
