@@ -188,12 +188,13 @@ class FunctionalClassifier(nn.Module):
 
     def forward(self, x):
         x = F.relu(self.linear1(x))  # no weights: a function call is enough
-        return torch.sigmoid(self.linear2(x))  # a probability in (0, 1)
+        return self.linear2(x)  # a logit, as the loss expects
 
 
 torch.manual_seed(0)
 with torch.no_grad():  # only looking at the outputs: no graph for backward needed
-    probs = FunctionalClassifier()(torch.randn(3, 2))
+    logits = FunctionalClassifier()(torch.randn(3, 2))
+probs = torch.sigmoid(logits)  # probabilities in (0, 1), to read them
 print(probs.round(decimals=4))
 h = torch.tensor([-1.0, 0.5])
 print(torch.equal(F.relu(h), nn.ReLU()(h)))  # the function and the module compute the same

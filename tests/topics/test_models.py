@@ -76,11 +76,13 @@ def test_sequential_matches_the_class_and_names_layers():
     assert_close(models.named(x), manual)
 
 
-def test_functional_outputs_are_probabilities():
+def test_the_functional_model_returns_logits_that_its_module_twins_compute():
     assert models.probs.shape == (3, 10)  # the last `probs` is the step-by-step one
     classifier = models.FunctionalClassifier()
-    p = classifier(torch.randn(50, 2) * 10)
-    assert ((p > 0) & (p < 1)).all()
+    x = torch.randn(50, 2) * 10
+    logits = classifier(x)
+    assert_close(logits, classifier.linear2(nn.ReLU()(classifier.linear1(x))))
+    assert ((logits < 0) | (logits > 1)).any()  # raw scores, not probabilities
 
 
 def test_buffers_move_with_the_model_and_persistent_ones_are_saved():
