@@ -340,7 +340,7 @@ print((i + f).dtype)  # int and float: float
 print((f + d).dtype)  # two floats: the wider one
 print((i + 0.5).dtype)  # int tensor and Python float: the default float dtype
 print((i * 2).dtype, (i / 2).dtype, (i // 2).dtype)  # / always divides as floats
-print((f + torch.tensor(0.5, dtype=torch.float64)).dtype)  # a 0-dim tensor counts like a number
+print((f + torch.tensor(0.5, dtype=torch.float64)).dtype)  # a 0-dim float64 leaves float32
 print(torch.result_type(i, 0.5), torch.result_type(f, d))  # the dtype an operation will give
 # --8<-- [end:promotion]
 
