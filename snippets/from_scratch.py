@@ -25,7 +25,7 @@ import math
 import torch
 
 torch.manual_seed(0)
-weights = torch.randn(784, 10) / math.sqrt(784)  # Xavier initialisation
+weights = torch.randn(784, 10) / math.sqrt(784)  # std 1 / sqrt(fan_in): LeCun's scaling
 weights.requires_grad_()  # after the division, so weights stays a leaf tensor
 bias = torch.zeros(10, requires_grad=True)
 

@@ -1789,7 +1789,7 @@ class SmallCNN(nn.Module):
 model = SmallCNN().eval()
 input_image = torch.zeros((1, 28, 28))  # one image: channels, height, width
 try:
-    model(input_image)  # what torch.onnx.export(model, (input_image,), path) runs first
+    model(input_image)  # the shapes torch.onnx.export(model, (input_image,), path) traces
 except RuntimeError as err:
     print(f"{type(err).__name__}: {err}")
 # --8<-- [end:export-3d-input]

@@ -117,12 +117,8 @@ print(torch.initial_seed())
 # --8<-- [end:cuda-seed]
 
 # --8<-- [start:deterministic]
-import os
-
 import torch
 
-# cuBLAS (matrix products on CUDA) needs this to be deterministic; set it before CUDA starts
-os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 torch.use_deterministic_algorithms(True)
 print(torch.are_deterministic_algorithms_enabled())
 

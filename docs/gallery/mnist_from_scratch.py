@@ -100,10 +100,10 @@ def score(stage, model):
 # %% [markdown]
 # ## 1. From scratch: tensors, log_softmax and the negative log-likelihood
 #
-# The weights are plain tensors that require gradients (Xavier initialisation: divided by
-# the square root of the number of inputs), the loss is written by hand, and the update runs
-# under `no_grad()` so that autograd does not record it. `log_softmax` and `nll` are the
-# tutorial's: `x - x.exp().sum(-1).log().unsqueeze(-1)` and
+# The weights are plain tensors that require gradients (LeCun's scaling: divided by the
+# square root of the number of inputs; PyTorch's tutorial calls it Xavier), the loss is
+# written by hand, and the update runs under `no_grad()` so that autograd does not record it.
+# `log_softmax` and `nll` are the tutorial's: `x - x.exp().sum(-1).log().unsqueeze(-1)` and
 # `-input[range(target.shape[0]), target].mean()`. That `log_softmax` is fine for the small
 # scores of this model, but overflows for scores above about 88
 # ([a log-softmax that overflows](../../mistakes/#losses)); `F.cross_entropy`, in stage 2,

@@ -1,6 +1,7 @@
 """Guards of the pipeline itself: what the reader sees is what the tests run."""
 
 import ast
+import importlib.metadata
 import os
 import re
 import socket
@@ -14,6 +15,8 @@ import markdown
 import pytest
 import torch
 from mkdocs.config import load_config
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tools import sybil_pages
 from tools.offline import NetworkBlockedError, build_env
@@ -123,6 +126,44 @@ def test_pages_do_not_import_from_snippets(page):
         assert not re.search(r"^\s*(from|import)\s+snippets\b", code, re.M), (
             f"{page_id(page)}:{line} imports from snippets, which readers do not have"
         )
+
+
+def named_packages(intro: str) -> set[str]:
+    """The packages an introduction names (in backticks or on a `pip install` line), with the
+    packages they install (numpy and Pillow come with torchvision)."""
+    named = set(re.findall(r"`([\w-]+)`", intro))
+    named |= {n for line in re.findall(r"pip install (.+)", intro) for n in line.split()}
+    for name in list(named):
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue  # a backticked word that is not a package
+        named |= {Requirement(r).name for r in requires if "extra ==" not in r}
+    return {canonicalize_name(name) for name in named}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_the_introduction_names_every_package_the_code_imports(page):
+    """A reader arriving on the page installs what its introduction (the text before the first
+    `##` heading) names."""
+    named = named_packages(page.read_text(encoding="utf-8").split("\n## ", 1)[0])
+    distributions = importlib.metadata.packages_distributions()
+    options = snippet_options()
+    for line, source in python_blocks(page):
+        code = "".join(chunk.source for chunk in split_block(source, line, page, options))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules = [node.module]
+            else:
+                continue
+            for top in {module.split(".")[0] for module in modules} - sys.stdlib_module_names:
+                for package in distributions.get(top, [top]):
+                    assert canonicalize_name(package) in named, (
+                        f"{page_id(page)}:{line} imports {top} (the {package} package), which "
+                        "the introduction of the page does not name"
+                    )
 
 
 @pytest.fixture(scope="module")
