@@ -1,6 +1,7 @@
 """Guards of the pipeline itself: what the reader sees is what the tests run."""
 
 import ast
+import functools
 import importlib.metadata
 import os
 import re
@@ -43,12 +44,15 @@ def render(page: Path) -> str:
     return md.convert(page.read_text(encoding="utf-8"))
 
 
-def python_blocks(page: Path):
+@functools.cache
+def python_blocks(page: Path) -> tuple[tuple[int, str], ...]:
     """(first line, source) of every Python code example Sybil collected on a page."""
     document = make_sybil().parse(page)
-    for _, region in document.regions:
-        if isinstance(region.parsed, sybil_pages.CodeBlock):
-            yield region.parsed.first_line, region.parsed.source
+    return tuple(
+        (region.parsed.first_line, region.parsed.source)
+        for _, region in document.regions
+        if isinstance(region.parsed, sybil_pages.CodeBlock)
+    )
 
 
 def included_chunks():
@@ -128,6 +132,12 @@ def test_pages_do_not_import_from_snippets(page):
         )
 
 
+@functools.cache
+def packages_distributions() -> dict[str, list[str]]:
+    """Importable name -> the packages that install it (a scan of every installed package)."""
+    return importlib.metadata.packages_distributions()
+
+
 def named_packages(intro: str) -> set[str]:
     """The packages an introduction names (in backticks or on a `pip install` line), with the
     packages they install (numpy and Pillow come with torchvision)."""
@@ -147,7 +157,7 @@ def test_the_introduction_names_every_package_the_code_imports(page):
     """A reader arriving on the page installs what its introduction (the text before the first
     `##` heading) names."""
     named = named_packages(page.read_text(encoding="utf-8").split("\n## ", 1)[0])
-    distributions = importlib.metadata.packages_distributions()
+    distributions = packages_distributions()
     options = snippet_options()
     for line, source in python_blocks(page):
         code = "".join(chunk.source for chunk in split_block(source, line, page, options))
