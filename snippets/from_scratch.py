@@ -282,9 +282,10 @@ class Net(nn.Module):
 
     def __init__(self, c1=6, c2=16, hidden=(120, 84), dropout=0.0, batch_norm=False):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, c1, 5, padding=2)  # (N, 1, 28, 28) -> (N, c1, 28, 28)
+        # No bias when batch normalization follows: it subtracts the mean, bias included.
+        self.conv1 = nn.Conv2d(1, c1, 5, padding=2, bias=not batch_norm)  # -> (N, c1, 28, 28)
         self.pool = nn.MaxPool2d(2, 2)  # halves height and width
-        self.conv2 = nn.Conv2d(c1, c2, 5)  # (N, c1, 14, 14) -> (N, c2, 10, 10)
+        self.conv2 = nn.Conv2d(c1, c2, 5, bias=not batch_norm)  # (N, c1, 14, 14) -> (N, c2, 10, 10)
         # Optional batch normalization after each convolution: faster, steadier training.
         self.bn1 = nn.BatchNorm2d(c1) if batch_norm else nn.Identity()
         self.bn2 = nn.BatchNorm2d(c2) if batch_norm else nn.Identity()

@@ -66,8 +66,9 @@ plt.show()
 # ## Training
 #
 # SGD with learning rate 0.1, as in the tutorial, for `epochs` passes over the training set.
-# `train_model` returns the mean loss of every epoch (run live, it also shows a tqdm progress
-# bar).
+# `train_model` returns the mean loss of every epoch. (It wraps the epochs in a tqdm progress
+# bar, which the notebook's setup turns off in Jupyter and Colab: the bar shows only when the
+# code runs as a plain script.)
 
 # %%
 torch.manual_seed(42)

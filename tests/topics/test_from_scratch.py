@@ -105,7 +105,10 @@ def test_batch_norm_is_optional_and_adds_only_normalization(from_scratch):
     plain = from_scratch.Net(c1=16, c2=32, hidden=(64, 64))
     normed = from_scratch.Net(c1=16, c2=32, hidden=(64, 64), batch_norm=True)
     extra = sum(p.numel() for p in normed.parameters()) - sum(p.numel() for p in plain.parameters())
-    assert extra == 2 * (16 + 32)  # a scale and a shift per channel
+    assert extra == 2 * (16 + 32) - (16 + 32)  # a scale and a shift per channel, no conv bias
+    assert normed.conv1.bias is None
+    assert normed.conv2.bias is None
+    assert plain.conv1.bias is not None
     assert isinstance(normed.bn2, torch.nn.BatchNorm2d)
     assert normed(torch.rand(2, 1, 28, 28)).shape == (2, 10)
 
