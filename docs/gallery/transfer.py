@@ -21,17 +21,18 @@
 # This notebook makes its own pretrained model instead, and measures the payoff:
 #
 # 1. **Pretraining**: a small CNN learns task A, FashionMNIST's classes 0 to 4 (T-shirt,
-#    trouser, pullover, dress, coat), from their 30,000 training images. Its checkpoint is
-#    saved, as a downloaded `weights=` file would be.
+#    trouser, pullover, dress, coat), from 27,000 of their 30,000 training images (the other
+#    3,000 measure how well it learned). Its checkpoint is saved, as a downloaded `weights=`
+#    file would be.
 # 2. **Task B, few labels**: classes 5 to 9 (sandal, shirt, sneaker, bag, ankle boot), with
 #    only 50 labelled training images per class, learned three ways: from scratch, with the
 #    frozen convolutional backbone and a new classifier (the recipe), and by fine-tuning the
 #    whole network. Each way's learning rate, and the winning way, are chosen on 50 more
 #    labelled images per class held out for validation; then each way is evaluated once on
 #    all 5,000 test images of classes 5 to 9.
-# 3. **The image pipeline of PyTorch's transfer learning tutorial** on its ants and bees
-#    photos: `ImageFolder`, the augmentations, and a few steps of ResNet-18 with a new
-#    two-class head.
+# 3. **The image pipeline of PyTorch's transfer learning tutorial, plus a random rotation**,
+#    on its ants and bees photos: `ImageFolder`, the augmentations, and a few steps of
+#    ResNet-18 with a new two-class head.
 #
 # The frozen weights must not move, and the two ways that reuse the checkpoint must reach 85%
 # test accuracy on task B. Which way wins is not written in advance: the sentence that says so
@@ -339,9 +340,10 @@ tmp.cleanup()
 # ## 3. The image pipeline on real photos: ants and bees
 #
 # PyTorch's [transfer learning tutorial](https://pytorch.org/tutorials/beginner/transfer_learning_tutorial.html)
-# loads its photos with `ImageFolder` (one folder per class). The training images are
-# augmented with random rotations, crops and flips, then normalized with ImageNet's mean and
-# standard deviation, the statistics the pretrained weights expect; validation images are
+# loads its photos with `ImageFolder` (one folder per class) and augments the training images
+# with random crops and flips; the pipeline here also rotates them at random, by up to 30
+# degrees. Both normalize with ImageNet's mean and standard deviation, the statistics the
+# pretrained weights expect; validation images are
 # resized to 256 and cropped to the central 224 x 224, torchvision's own preprocessing for
 # ResNet-18. These are the `train_transforms` and `test_transforms` of the
 # [Data](../../data/) page.
