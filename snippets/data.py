@@ -462,11 +462,11 @@ pixel_std = (total_sq / count - pixel_mean**2) ** 0.5
 print(f"mean {pixel_mean:.4f}, std {pixel_std:.4f}")
 
 everything = torch.stack([x for x, _ in first_1000])  # small enough to check in one go
-assert abs(pixel_mean - everything.mean().item()) < 1e-4
-assert abs(pixel_std - everything.std().item()) < 1e-3
+assert abs(pixel_mean - everything.mean().item()) < 1e-6
+assert abs(pixel_std - everything.std().item()) < 1e-5  # the mean of batch stds is 2e-4 off
 standardized = transforms.Normalize([pixel_mean], [pixel_std])(everything)
 assert abs(standardized.mean().item()) < 1e-3
-assert abs(standardized.std().item() - 1) < 1e-3
+assert abs(standardized.std().item() - 1) < 1e-4
 # --8<-- [end:exercise-2]
 
 # --8<-- [start:exercise-3]

@@ -204,8 +204,9 @@ def test_exercise_1_squares_dataset(data):
 
 
 def test_exercise_2_statistics_match_the_stacked_images(data):
-    assert data.pixel_mean == pytest.approx(data.everything.mean().item(), abs=1e-4)
-    assert data.pixel_std == pytest.approx(data.everything.std().item(), abs=1e-3)
+    assert data.pixel_mean == pytest.approx(data.everything.mean().item(), abs=1e-6)
+    # Averaging the four batches' stds instead would be 1.8e-4 off.
+    assert data.pixel_std == pytest.approx(data.everything.std().item(), abs=1e-5)
     assert 0.2 < data.pixel_mean < 0.4  # FashionMNIST is mostly dark background
 
 
