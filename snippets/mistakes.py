@@ -41,7 +41,7 @@ except RuntimeError as err:
     print(f"{type(err).__name__}: {err}")
 
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-model.to(device)  # a module is moved in place; a tensor's .to() returns a copy instead
+model.to(device)  # a module is moved in place; a tensor's .to() returns the moved tensor
 inputs, labels = torch.ones(3, 4).to(device), torch.zeros(3).to(device)
 print(model(inputs).device.type == device.type)
 # --8<-- [end:setup-gpu-string]
