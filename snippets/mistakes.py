@@ -1454,7 +1454,7 @@ from torch.utils.data import DataLoader, TensorDataset
 def get_data(train_ds, valid_ds, bs):
     return (
         DataLoader(train_ds, batch_size=bs, shuffle=True),
-        DataLoader(valid_ds, batch_size=bs * 2),  # no gradients to keep: larger batches fit
+        DataLoader(valid_ds, batch_size=bs * 2),  # nothing saved for backward: larger batches fit
     )
 
 
