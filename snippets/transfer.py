@@ -11,7 +11,7 @@ print(weights.meta["_metrics"])
 # --8<-- [end:weights-meta]
 
 # --8<-- [start:weights-transforms]
-preprocess = weights.transforms()  # the preprocessing these weights were trained with
+preprocess = weights.transforms()  # the evaluation preprocessing these weights expect
 print(preprocess)
 # --8<-- [end:weights-transforms]
 
