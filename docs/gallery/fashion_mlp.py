@@ -32,7 +32,7 @@ tuned_epochs = 12
 #
 # `datasets.FashionMNIST` keeps all the images in one `uint8` tensor; dividing it by 255 once
 # gives what `ToTensor()` gives image by image, `(1, 28, 28)` floats in `[0, 1]`, without
-# decoding 70,000 images one at a time.
+# converting 70,000 images one at a time through PIL.
 
 # %%
 import torch

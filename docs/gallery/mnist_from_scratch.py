@@ -32,8 +32,8 @@ cnn_epochs = 3  # stage 8
 #
 # `datasets.MNIST` keeps the whole data set as one `uint8` tensor, `.data`. Converting it once
 # to floats in `[0, 1]` is the same as applying `ToTensor()` to each image, and much faster
-# than decoding 60,000 images one by one. As in the tutorial, each image is a row of 784
-# pixels, and the last 10,000 training images are held out for validation.
+# than converting 60,000 images one by one through PIL. As in the tutorial, each image is a
+# row of 784 pixels, and the last 10,000 training images are held out for validation.
 
 # %%
 import math

@@ -254,8 +254,9 @@ print(f"{len(backbone_keys)} backbone tensors, all bit-identical to the checkpoi
 # ### Full fine-tuning
 #
 # The checkpoint with a new last layer `fc3` for the five new classes, and every parameter
-# trains. A small learning rate keeps the first steps, driven by a random last layer, from
-# wrecking the pretrained features; the validation set says which of the two is better here.
+# trains. Fine-tuning is often given a smaller learning rate, so that the first steps, driven
+# by a random last layer, do not wreck the pretrained features; here it is tried at the same
+# two rates as the other ways, and the validation set picks one.
 
 
 # %%
@@ -388,9 +389,10 @@ plt.show()
 #
 # **The weights here are random** (`weights=None`): this site is built offline, where the
 # ImageNet weights cannot be downloaded. The recipe is the tutorial's "ConvNet as fixed
-# feature extractor", in today's API: freeze everything, replace `fc` with a two-class head,
-# optimize `fc` only, and keep the frozen backbone in evaluation mode so its BatchNorm
-# statistics stay as loaded. With internet, change one line,
+# feature extractor": freeze everything, replace `fc` with a two-class head, optimize `fc`
+# only. This notebook also keeps the frozen backbone in evaluation mode, so that its
+# BatchNorm statistics stay as loaded; the tutorial's `train_model` calls `model.train()`,
+# which lets them drift. With internet, change one line,
 # `models.resnet18(weights=models.ResNet18_Weights.DEFAULT)`, and this same code becomes the
 # real thing. (The older `pretrained=True` argument is deprecated:
 # [the `pretrained` warning](../../mistakes/#transfer-learning).)
@@ -433,14 +435,16 @@ print(f"validation accuracy with random backbone features: {val_accuracy:.1%}")
 # %% [markdown]
 # That number is no verdict on the recipe: a random backbone extracts random features, and
 # four steps of a head on top of them cannot learn much. PyTorch's transfer learning tutorial
-# trains this same setup on these same photos with `ResNet18_Weights.DEFAULT`. Part 2 above
+# trains this setup (in training mode, without the rotation) on these same photos with
+# `ResNet18_Weights.DEFAULT`. Part 2 above
 # is the measured version of its argument, with a backbone this notebook pretrained itself.
 
 # %% tags=["colab-setup"]
 run.finish(
     headline=(
-        f"250 labels: {best} {test_acc[best]:.1%}, from scratch {test_acc['from scratch']:.1%} "
-        "test accuracy"
+        "250 labels, test accuracy: "
+        + ", ".join(f"{way} {accuracy:.1%}" for way, accuracy in test_acc.items())
+        + f" ({best}: the validation set's pick)"
     ),
     thumbnail=fig_ways,
 )
