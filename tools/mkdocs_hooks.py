@@ -43,7 +43,14 @@ from mkdocs.structure.files import File
 
 from tools import figures
 from tools.data import prepare
-from tools.notebook_pages import colab_url, lighten, setup_cell, with_setup_cell
+from tools.notebook_pages import (
+    FigureAltError,
+    colab_url,
+    figure_alts,
+    lighten,
+    setup_cell,
+    with_setup_cell,
+)
 from tools.paths import CACHE, GALLERY_RECORDS, ROOT
 from tools.sybil_pages import run_page
 from tools.verification import page_footer
@@ -238,7 +245,12 @@ def on_post_page(output, page, config):
     if page.file.src_uri == "gallery/index.md":
         output = output.replace(GALLERY_MARKER, gallery_cards(Path(config["site_dir"])))
     elif page in _gallery_pages:
-        output = lighten(output, Path(page.file.abs_dest_path).parent)
+        script = Path(config["docs_dir"]) / page.file.src_uri
+        try:
+            alts = figure_alts(nbformat.read(_executed[page.file.src_uri], as_version=4), script)
+            output = lighten(output, Path(page.file.abs_dest_path).parent, alts)
+        except FigureAltError as error:
+            raise PluginError(str(error)) from error
     return output
 
 

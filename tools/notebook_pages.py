@@ -4,10 +4,11 @@ mkdocs-jupyter renders a notebook with JupyterLab's whole stylesheet inlined (57
 all of it for widgets a static page never shows) and every figure inlined as base64. On a
 phone on a slow connection that is over a megabyte before the first paint. `lighten` keeps
 the style rules whose classes the page uses and writes each figure as a PNG beside the page,
-loaded lazily with its size given (no layout shift). It also mends what mkdocs-jupyter's
-template writes that the Nu Html Checker rejects (tests/browser/test_html.py): a MathJax
-script with an empty `src`, a style block written as a Python list, style
-blocks in the middle of the body, and copy buttons named without a role.
+loaded lazily with its size given (no layout shift), and with the alt text of the cell that
+draws it (`figure_alts`), not nbconvert's "No description has been provided". It also mends
+what mkdocs-jupyter's template writes that the Nu Html Checker rejects
+(tests/browser/test_html.py): a MathJax script with an empty `src`, a style block written as
+a Python list, style blocks in the middle of the body, and copy buttons named without a role.
 
 Each notebook is executed and published as an .ipynb whose first code cell makes it run
 outside a checkout (Colab): it clones the repository named in mkdocs.yml and puts its
@@ -25,11 +26,14 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import nbformat
 import tinycss2
+
+from tools.paths import ROOT
 
 NOTEBOOK_BRANCH = "notebooks"
 SETUP_TAG = "colab-setup"  # mkdocs.yml: remove_tag_config: remove_cell_tags
@@ -44,6 +48,8 @@ COPY_BUTTON = '<clipboard-copy ,="" '
 OBSOLETE_PROPERTIES = {"box-orient", "box-align", "box-pack"}
 SCROLLBAR_PSEUDO_CLASS = re.compile(r":(?:horizontal|vertical)\b")
 DATA_IMAGE = re.compile(r'<img (?P<before>[^>]*?)src="data:image/png;base64,(?P<data>[^"]+)"')
+ALT_ATTRIBUTE = re.compile(r'alt="[^"]*"')
+NEWLINE = "\n"
 CLASS_ATTRIBUTE = re.compile(r'class="(?P<names>[^"]*)"')
 CLASS_SELECTOR = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 NEGATION = re.compile(r":not\([^)]*\)")
@@ -195,9 +201,40 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def lighten(html: str, page_dir: Path) -> str:
+class FigureAltError(ValueError):
+    """A figure of a gallery notebook without its alt text, or an alt text without its figure."""
+
+
+def figure_alts(notebook: nbformat.NotebookNode, script: Path) -> list[str]:
+    """The alt text of each figure the executed notebook shows, in order: the `alt` of the
+    `# %% alt="..."` line of the cell in `script` that draws it, one figure per cell."""
+    text = script.read_text(encoding="utf-8")
+    name = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
+
+    def where(cell) -> str:  # the script and the line of the cell's `# %%`, right above it
+        start = text.find(cell.source) if cell.source else -1
+        return f"{name}:{text.count(NEWLINE, 0, start)}" if start > 0 else str(name)
+
+    alts = []
+    for cell in notebook.cells:
+        figures = sum("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
+        alt = cell.metadata.get("alt")
+        if figures and not alt:
+            raise FigureAltError(
+                f"{where(cell)}: this cell shows a figure and has no alt text: say what the "
+                f'figure shows on its marker line, # %% alt="..."'
+            )
+        if alt and figures != 1:
+            raise FigureAltError(
+                f"{where(cell)}: the cell's alt text is for one figure, and it shows {figures}"
+            )
+        alts += [alt] * figures
+    return alts
+
+
+def lighten(html: str, page_dir: Path, alts: list[str]) -> str:
     """The page with its inlined notebook styles purged and its figures written into
-    `page_dir` (the folder of the page's index.html)."""
+    `page_dir` (the folder of the page's index.html), each with its alt text from `alts`."""
     classes = used_classes(html)
     css = purge([stylesheet(css) for css in STYLE.findall(html)], classes)
     html = STYLE.sub("", html).replace(EMPTY_SCRIPT, "")
@@ -206,15 +243,23 @@ def lighten(html: str, page_dir: Path) -> str:
         '<div class="jupyter-wrapper">', f'<div class="jupyter-wrapper"><style>{css}</style>', 1
     )
 
+    figures = DATA_IMAGE.findall(html)
+    if len(figures) != len(alts):
+        raise FigureAltError(
+            f"{page_dir / 'index.html'}: {len(figures)} figures, for {len(alts)} alt texts"
+        )
+    texts = iter(alts)
+
     def externalize(match: re.Match) -> str:
         data = base64.b64decode(match["data"])
         name = f"figure-{hashlib.sha256(data).hexdigest()[:12]}.png"
         page_dir.mkdir(parents=True, exist_ok=True)
         (page_dir / name).write_bytes(data)
         width, height = png_size(data)
+        before = ALT_ATTRIBUTE.sub("", match["before"]).lstrip()
         return (
-            f'<img {match["before"]}src="{name}" width="{width}" height="{height}" '
-            'loading="lazy" decoding="async"'
+            f'<img alt="{escape(next(texts))}" {before}src="{name}" width="{width}" '
+            f'height="{height}" loading="lazy" decoding="async"'
         )
 
     return DATA_IMAGE.sub(externalize, html)

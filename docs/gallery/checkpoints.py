@@ -197,7 +197,7 @@ same = torch.isclose(
 )
 run.check("resumed epochs matching the uninterrupted run", same.float().mean().item(), 1.0)
 
-# %%
+# %% alt="Mean training loss per epoch: uninterrupted, resumed, and resumed without RNG states"
 import matplotlib.pyplot as plt
 
 fig_loss, ax = plt.subplots(figsize=(5.5, 3.2), dpi=80)

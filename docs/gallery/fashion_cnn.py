@@ -149,7 +149,7 @@ run.check("parameters under 100k", float(n_params < 100_000), 1.0)
 # Each of the 16 filters of `conv1` is a 5x5 grid of weights, drawn here in grey levels: they
 # respond to edges and strokes at different orientations.
 
-# %%
+# %% alt="The 16 learned 5x5 filters of conv1 as grey images, in two rows of eight"
 import matplotlib.pyplot as plt
 
 filters = model.conv1.weight.detach().cpu()[:, 0]
@@ -167,7 +167,7 @@ plt.show()
 # The output of `conv1`, after its batch normalization and the ReLU (what the first pooling
 # receives), for one test image: each filter lights up a different part of the garment.
 
-# %%
+# %% alt="One test image, titled with its true and predicted class, and its 16 conv1 feature maps"
 image, label = test_ds[0]
 model.eval()
 with torch.no_grad():
@@ -192,7 +192,7 @@ plt.show()
 #
 # Validation accuracy after each epoch, and the test accuracy measured once at the end.
 
-# %%
+# %% alt="Validation accuracy per epoch as a line, and the final test accuracy as a star"
 fig_curve, ax = plt.subplots(figsize=(5, 3), dpi=90)
 ax.plot(
     [r["epoch"] for r in history], [r["val_acc"] for r in history], marker="o", label="validation"

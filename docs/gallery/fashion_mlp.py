@@ -148,7 +148,7 @@ print(f"kept epoch {best_epoch}: validation accuracy {histories['tuned'][best_ep
 # %% [markdown]
 # ## Validation loss and accuracy, epoch by epoch
 
-# %%
+# %% alt="Validation loss and accuracy per epoch of the buggy, the fixed and the tuned MLP"
 import matplotlib.pyplot as plt
 
 fig_curves, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=90)
@@ -183,7 +183,7 @@ run.check("tuned MLP test accuracy", tuned_acc, 0.883)  # the site's build fails
 # Rows are the true classes, columns the predicted ones. Most mistakes are between the
 # classes that look alike at 28x28: shirts, T-shirts, pullovers and coats.
 
-# %%
+# %% alt="Confusion matrix of the tuned MLP on the test set: true class by predicted class"
 tuned.eval()
 with torch.no_grad():
     x_test, y_test = test_ds.tensors
@@ -210,7 +210,7 @@ plt.show()
 #
 # The title gives the prediction, and the true class when it is different (in red).
 
-# %%
+# %% alt="24 test images titled with the prediction; wrong ones in red, with the true class"
 fig_grid, axes = plt.subplots(3, 8, figsize=(10, 4.4), dpi=80)
 for i, ax in enumerate(axes.flat):
     ax.imshow(x_test[i, 0].numpy(), cmap="gray_r")

@@ -328,7 +328,7 @@ run.check("CNN test accuracy", cnn_acc, 0.975)
 # Each class has one weight per pixel, so the weights of a class can be drawn as an image:
 # red pixels raise the score of the class, blue ones lower it. The digits show through.
 
-# %%
+# %% alt="Each digit's logistic regression weights as a 28x28 image: red positive, blue negative"
 import matplotlib.pyplot as plt
 
 w = logistic.lin.weight.detach().cpu().view(10, 28, 28)

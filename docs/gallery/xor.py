@@ -53,7 +53,7 @@ test_loader = data.DataLoader(test_set, batch_size=500)
 #
 # Each class sits around two opposite corners of the unit square.
 
-# %%
+# %% alt="The held-out points in the plane, coloured by class: each class in opposite corners"
 fig, ax = plt.subplots(figsize=(4, 4))
 points, labels = test_set.data.numpy(), test_set.labels.numpy()
 for value, colour in ((0, "tab:blue"), (1, "tab:orange")):
@@ -70,7 +70,7 @@ plt.show()
 # bar, which the notebook's setup turns off in Jupyter and Colab: the bar shows only when the
 # code runs as a plain script.)
 
-# %%
+# %% alt="Mean binary cross-entropy loss per epoch, on a logarithmic scale"
 torch.manual_seed(42)
 model = SimpleClassifier(num_inputs=2, num_hidden=4, num_outputs=1).to(device)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -103,7 +103,7 @@ run.check("held-out accuracy", test_accuracy, bar=1.0)  # the site's build fails
 # The model's probability of class 1 over the plane: the sigmoid of its logit. The hidden
 # layer bends the boundary so that it separates the two diagonals, which no single line can.
 
-# %%
+# %% alt="The model's probability of class 1 over the plane, its 0.5 contour and the points"
 grid = torch.linspace(-0.5, 1.5, 200)
 xx, yy = torch.meshgrid(grid, grid, indexing="xy")
 model.eval()

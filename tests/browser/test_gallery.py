@@ -1,10 +1,11 @@
-"""Gallery pages show their figures (every image is loaded and has a size), not their setup
-cell, and link their notebook: Colab, and downloads of the executed notebook, whose first code
-cell makes it run outside a checkout, and of its script. The gallery index links each
-notebook."""
+"""Gallery pages show their figures (every image is loaded, has a size and the alt text of the
+cell that draws it), not their setup cell, and link their notebook: Colab, and downloads of
+the executed notebook, whose first code cell makes it run outside a checkout, and of its
+script. The gallery index links each notebook."""
 
 from urllib.parse import urljoin
 
+import jupytext
 import pytest
 import yaml
 
@@ -27,8 +28,14 @@ def test_gallery_images_are_rendered(path, page):
     images = page.locator(".md-content img")
     count = images.count()
     if path in NOTEBOOKS:
-        figures = page.locator(".md-content .jp-RenderedImage img").count()
-        assert figures > 0, f"/{path}: the notebook shows no figure"
+        figures = page.locator(".md-content .jp-RenderedImage img")
+        assert figures.count() > 0, f"/{path}: the notebook shows no figure"
+        # Each figure says what it shows, in the words of the cell that draws it.
+        script = GALLERY_SOURCES / f"{path.strip('/').rsplit('/', 1)[-1]}.py"
+        cells = jupytext.read(script).cells
+        written = [cell.metadata["alt"] for cell in cells if "alt" in cell.metadata]
+        shown = [figures.nth(i).get_attribute("alt") for i in range(figures.count())]
+        assert shown == written, f"/{path}: figures' alt texts {shown}, {script} gives {written}"
     else:
         assert count >= len(NOTEBOOKS), (
             f"/{path}: {count} thumbnails for {len(NOTEBOOKS)} notebooks"

@@ -14,7 +14,9 @@ def test_screenshots_light_and_dark(name, new_context, artifacts):
         page.goto(SHOTS[name])
         page.wait_for_load_state("networkidle")
         if name == "gallery":  # the first figure, not only the notebook's title
-            page.locator(".jp-RenderedImage img").first.scroll_into_view_if_needed()
+            figure = page.locator(".jp-RenderedImage img").first
+            figure.scroll_into_view_if_needed()
+            figure.evaluate("img => img.decode()")  # lazy: loaded once in view, drawn when decoded
         expected = "slate" if scheme == "dark" else "default"
         assert page.evaluate("document.body.dataset.mdColorScheme") == expected
         target = artifacts / f"{name}-{scheme}.png"

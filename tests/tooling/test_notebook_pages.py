@@ -1,11 +1,12 @@
-"""Gallery pages made light (styles purged, figures as files) and notebooks that run outside
-a checkout: tools/notebook_pages.py."""
+"""Gallery pages made light (styles purged, figures as files with their alt text) and
+notebooks that run outside a checkout: tools/notebook_pages.py."""
 
 import base64
 import importlib.util
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import jupytext
 import matplotlib.pyplot as plt
@@ -14,7 +15,9 @@ import pytest
 
 from tools.notebook_pages import (
     SETUP_TAG,
+    FigureAltError,
     colab_url,
+    figure_alts,
     lighten,
     purge,
     setup_cell,
@@ -75,7 +78,7 @@ def test_lighten_writes_figures_beside_the_page_and_purges_its_styles(tmp_path):
         f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/></div></div>'
         "<style>['pre { line-height: 125%; }']</style>"
     )
-    page = lighten(html, tmp_path / "xor")
+    page = lighten(html, tmp_path / "xor", ["A falling line"])
     assert "data:image" not in page
     assert "jp-Widget" not in page
     # One style block, first in the notebook, with only the standard rules the page can use.
@@ -85,7 +88,75 @@ def test_lighten_writes_figures_beside_the_page_and_purges_its_styles(tmp_path):
     assert '<clipboard-copy role="button" aria-label="Copy to Clipboard" for="cell-1">' in page
     [written] = (tmp_path / "xor").glob("figure-*.png")
     assert written.read_bytes() == png
-    assert f'src="{written.name}" width="100" height="50" loading="lazy"' in page
+    assert (
+        f'<img alt="A falling line" class="" src="{written.name}" width="100" height="50" ' in page
+    )
+    assert "No description" not in page
+
+
+def test_lighten_refuses_a_page_whose_figures_and_alt_texts_differ_in_number(tmp_path):
+    png = base64.b64encode(figure_png()).decode()
+    html = f'<div class="jupyter-wrapper"><img src="data:image/png;base64,{png}"/></div>'
+    with pytest.raises(FigureAltError, match=r"xor/index.html: 1 figures, for 2 alt texts"):
+        lighten(html, tmp_path / "xor", ["one", "two"])
+
+
+def executed(script: Path, figures: dict[int, int]) -> nbformat.NotebookNode:
+    """The script read by jupytext, as if executed: its cell n shows figures[n] figures."""
+    notebook = jupytext.read(script)
+    for index, count in figures.items():
+        notebook.cells[index].outputs = [
+            nbformat.v4.new_output("display_data", {"image/png": "iVBOR", "text/plain": "fig"})
+        ] * count
+    return notebook
+
+
+SCRIPT = """# %% [markdown]
+# # Demo
+
+# %% alt="A line going down"
+plt.plot([1, 0])
+plt.show()
+
+# %%
+plt.plot([0, 1])
+plt.show()
+"""
+
+
+def demo(tmp_path) -> Path:
+    script = tmp_path / "demo.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    return script
+
+
+def test_each_figure_gets_the_alt_text_of_the_cell_that_draws_it(tmp_path):
+    script = demo(tmp_path)
+    assert figure_alts(executed(script, {1: 1}), script) == ["A line going down"]
+
+
+def test_a_figure_without_alt_text_fails_at_its_cell_marker(tmp_path):
+    script = demo(tmp_path)
+    with pytest.raises(FigureAltError) as failure:
+        figure_alts(executed(script, {1: 1, 2: 1}), script)
+    assert str(failure.value).startswith(f"{script}:8: this cell shows a figure and has no alt")
+    assert script.read_text().splitlines()[8 - 1] == "# %%"
+
+
+def test_an_alt_text_is_for_one_figure(tmp_path):
+    script = demo(tmp_path)
+    for count in (0, 2):
+        with pytest.raises(FigureAltError, match=rf"demo.py:4: .* and it shows {count}$"):
+            figure_alts(executed(script, {1: count}), script)
+
+
+@pytest.mark.parametrize("script", sorted(GALLERY.glob("*.py")), ids=lambda path: path.name)
+def test_every_gallery_figure_has_its_alt_text(script):
+    """What the build checks on the executed notebook, checked here on the script: each
+    plt.show() is a figure of its cell."""
+    cells = jupytext.read(script).cells
+    shows = {index: cell.source.count("plt.show()") for index, cell in enumerate(cells)}
+    assert len(figure_alts(executed(script, shows), script)) == sum(shows.values()) > 0
 
 
 def test_the_colab_link_points_at_the_notebook_branch_of_the_repository():
