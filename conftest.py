@@ -18,7 +18,7 @@ from tools import sybil_pages
 from tools.data import prepare
 from tools.offline import block
 from tools.paths import ROOT
-from tools.verification import write_record
+from tools.verification import cpu_name, write_record
 
 pytest_collect_file = sybil_pages.make_sybil().pytest()
 
@@ -158,6 +158,6 @@ def pytest_sessionfinish(session, exitstatus):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         name = torch.cuda.get_device_name()
     else:
-        name = "CPU"
+        name = cpu_name()
     if session.config.getoption("--record-verification"):
         write_record(device, name, _outcomes, _versions or versions())

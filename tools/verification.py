@@ -8,7 +8,9 @@ tests saw, not what somebody typed.
 from __future__ import annotations
 
 import json
+import os
 import platform
+import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,20 @@ def write_record(
     path = RECORDS / f"{device}.json"
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor the tests ran on, as the page names it: its model (Linux's cpuinfo, else
+    what Python knows) and how many logical cores the machine has."""
+    found = None
+    if cpuinfo.is_file():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+    model = found[1].strip() if found else platform.processor() or platform.machine()
+    return f"{model}, {plural(os.cpu_count() or 1, 'logical core')}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def read_records() -> dict[str, dict]:
@@ -66,7 +82,7 @@ def page_footer(page: str, records: dict[str, dict] | None = None) -> str:
 
 def counts_text(counts: dict) -> str:
     counts = defaultdict(int, counts)
-    text = f"{counts['passed']} blocks passed"
+    text = f"{plural(counts['passed'], 'block')} passed"
     if counts["failed"]:
         text += f", **{counts['failed']} failed**"
     if counts["skipped"]:
@@ -89,7 +105,7 @@ def summary(records: dict[str, dict] | None = None) -> str:
             total.update(counts)
         lines.append(
             f"- **{label}** ({record['device_name']}), {record['date']}: "
-            f"{counts_text(total)} on {len(record['pages'])} pages, with torch "
+            f"{counts_text(total)} on {plural(len(record['pages']), 'page')}, with torch "
             f"{record['torch']}, torchvision {record['torchvision']}, Python {record['python']}."
         )
     return "\n".join(lines) + "\n"

@@ -248,7 +248,7 @@ def test_mkdocs_jupyter_renders_the_executed_notebook_and_the_links_resolve(tmp_
 
 def test_the_footer_says_what_the_test_run_recorded():
     record = {
-        "device_name": "CPU",
+        "device_name": "AMD EPYC 9654, 16 logical cores",
         "date": "2026-11-23 18:00 UTC",
         "python": "3.11.7",
         "torch": "2.14.1",
@@ -256,7 +256,10 @@ def test_the_footer_says_what_the_test_run_recorded():
         "pages": {"tensors.md": {"passed": 30, "skipped": 1}},
     }
     footer = page_footer("tensors.md", {"cpu": record})
-    assert "CPU (CPU): 30 blocks passed, 1 skipped on 2026-11-23 18:00 UTC" in footer
+    assert (
+        "CPU (AMD EPYC 9654, 16 logical cores): 30 blocks passed, 1 skipped on 2026-11-23 18:00 UTC"
+        in footer
+    )
     assert "torch 2.14.1, torchvision 0.29.1" in footer
     assert "CUDA: not run for this build" in footer
     assert "not run for this build" in page_footer("new-page.md", {"cpu": record})

@@ -8,10 +8,10 @@ import yaml
 
 from tools.overview import gallery_headlines, label_gpu_blocks
 from tools.paths import DOCS, MKDOCS_YML
-from tools.verification import pages_table, summary
+from tools.verification import cpu_name, pages_table, summary
 
 CPU = {
-    "device_name": "CPU",
+    "device_name": "Intel(R) Xeon(R) Processor, 2 logical cores",
     "date": "2026-11-23 18:00 UTC",
     "python": "3.11.7",
     "torch": "2.14.1",
@@ -22,11 +22,24 @@ CPU = {
 
 def test_the_summary_totals_the_record_and_names_what_did_not_run():
     text = summary({"cpu": CPU})
-    assert "**CPU** (CPU), 2026-11-23 18:00 UTC: 42 blocks passed, 1 skipped on 2 pages" in text
+    assert (
+        "**CPU** (Intel(R) Xeon(R) Processor, 2 logical cores), 2026-11-23 18:00 UTC: "
+        "42 blocks passed, 1 skipped on 2 pages"
+    ) in text
     assert "torch 2.14.1, torchvision 0.29.1, Python 3.11.7" in text
     assert "**CUDA**: not run for this build." in text
     failed = {**CPU, "pages": {"tensors.md": {"passed": 1, "failed": 2}}}
-    assert "1 blocks passed, **2 failed** on 1 pages" in summary({"cpu": failed})
+    assert "1 block passed, **2 failed** on 1 page," in summary({"cpu": failed})
+
+
+def test_the_cpu_is_named_by_its_model_and_its_cores(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9654\n")
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert cpu_name(cpuinfo) == "AMD EPYC 9654, 1 logical core"
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    monkeypatch.setattr("platform.processor", lambda: "arm")
+    assert cpu_name(tmp_path / "absent") == "arm, 16 logical cores"
 
 
 def test_the_pages_table_has_a_row_per_page_and_a_column_per_device():
