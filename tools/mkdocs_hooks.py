@@ -20,6 +20,8 @@
   executed .ipynb and the jupytext script.
 * Each executed notebook is also published as gallery/<stem>.ipynb, the file the deploy
   workflow pushes to the branch Colab opens.
+* Each page's description, for search engines and link previews, is its first paragraph
+  (`description`), unless its front matter gives one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import hashlib
 import html
 import json
 import os
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
@@ -266,6 +269,37 @@ def on_post_build(config):
         shutil.copyfile(
             _executed[page.file.src_uri], Path(config["site_dir"]) / "gallery" / f"{stem}.ipynb"
         )
+
+
+DESCRIPTION_LENGTH = 160  # about what a search engine shows of a page's description
+PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+TAG = re.compile(r"<[^>]*>")
+SENTENCE = re.compile(r".+?[.!?](?=\s|$)")
+
+
+def description(page_html: str) -> str | None:
+    """The first paragraph of a page as text, in at most DESCRIPTION_LENGTH characters: its
+    whole sentences that fit, if they make three quarters of that, else its first words."""
+    first = PARAGRAPH.search(page_html)
+    if first is None:
+        return None
+    text = " ".join(html.unescape(TAG.sub("", first[1])).split())
+    if len(text) <= DESCRIPTION_LENGTH:
+        return text
+    kept = ""
+    for sentence in SENTENCE.findall(text):
+        if len(kept) + len(sentence) > DESCRIPTION_LENGTH:
+            break
+        kept += sentence
+    if len(kept) >= DESCRIPTION_LENGTH * 3 // 4:
+        return kept.strip()
+    return text[: DESCRIPTION_LENGTH - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+
+
+def on_page_content(page_html, page, config, files):
+    if "description" not in page.meta and (text := description(page_html)):
+        page.meta["description"] = text
+    return page_html
 
 
 NO_FOOTER = {"index.md", "verification.md", "api.md"}  # pages with no code blocks of their own

@@ -1,8 +1,13 @@
 """Every page of the site loads as a reader gets it: HTTP 200, no console error, no request to
-another host, no failed request, and a page weight within budget."""
+another host, no failed request, and a page weight within budget. Each page describes itself
+to search engines with its own first paragraph."""
+
+import html
+import re
 
 import pytest
 
+from tools.paths import SITE
 from tools.site_server import site_pages
 
 PAGES = site_pages()
@@ -89,3 +94,24 @@ def test_a_missing_page_gets_the_sites_404_page(new_context):
     page.get_by_role("link", name="Tensors", exact=True).first.click()
     page.wait_for_url("**/tensors/")
     assert page.locator("h1").first.inner_text().startswith("Tensors")
+
+
+def test_each_page_has_its_own_description_from_its_first_paragraph():
+    """What a search engine shows under the page's title: the start of the paragraph after the
+    page's heading (tools/mkdocs_hooks.py, description), not one line for the whole site."""
+    described = {}
+    for path in PAGES:
+        page = (SITE / path / "index.html").read_text(encoding="utf-8")
+        meta = re.search(r'<meta name="description" content="([^"]*)"', page)
+        assert meta, f"/{path}: no description"
+        after_heading = page[page.index("<h1") :]
+        first = re.search(r"<p>(.*?)</p>", after_heading, re.DOTALL)
+        text = " ".join(html.unescape(re.sub(r"<[^>]*>", "", first[1])).split())
+        description = html.unescape(meta[1])
+        assert text.startswith(description.removesuffix("\u2026")), (
+            f"/{path}: description {description!r} is not the start of {text[:200]!r}"
+        )
+        assert 40 <= len(description) <= 160, f"/{path}: description {description!r}"
+        described.setdefault(description, []).append(path)
+    shared = {text: paths for text, paths in described.items() if len(paths) > 1}
+    assert not shared, f"pages that share a description: {shared}"

@@ -268,3 +268,27 @@ def test_the_footer_says_what_the_test_run_recorded():
 def test_the_repository_gallery_notebook_keys_on_its_snippets():
     imports = mkdocs_hooks.snippet_imports(GALLERY / "xor.py")
     assert {ROOT / "snippets" / "first_model.py", ROOT / "snippets" / "_gallery.py"} <= imports
+
+
+def test_a_page_is_described_by_its_first_paragraph():
+    first = "<h1>Tensors</h1><p>A <em>tensor</em> is PyTorch&#x27;s array.</p><p>More.</p>"
+    assert mkdocs_hooks.description(first) == "A tensor is PyTorch's array."
+    assert mkdocs_hooks.description("<h1>API</h1><ul><li>torch</li></ul>") is None
+    # Whole sentences, when those that fit make three quarters of the length ...
+    sentences = ["This sentence has forty-seven characters in all.", "Another one."] * 4
+    long = f"<p>{' '.join(sentences)}</p>"
+    assert mkdocs_hooks.description(long) == " ".join(sentences[:4])  # 123 characters; five: 172
+    # ... else the first words, with an ellipsis.
+    words = "<p>" + "word, " * 29 + "and the end of a sentence that is too long to keep.</p>"
+    described = mkdocs_hooks.description(words)
+    assert described == ("word, " * 26).rstrip(", ") + "\u2026"
+
+
+def test_front_matter_keeps_its_own_description():
+    page_html = "<p>The first paragraph.</p>"
+    config = load_config(str(MKDOCS_YML))
+    for meta, expected in [({}, "The first paragraph."), ({"description": "Mine."}, "Mine.")]:
+        page = Page(None, File("x.md", "docs", "site", False), config)
+        page.meta = dict(meta)
+        assert mkdocs_hooks.on_page_content(page_html, page, config, None) == page_html
+        assert page.meta["description"] == expected
