@@ -229,5 +229,6 @@ print(features.shape)
 assert features.shape == (2, 512)
 assert torch.allclose(logits_from_features, logits_full, atol=1e-6)
 with torch.no_grad():  # in eval mode, an image's features do not depend on its batch
-    assert torch.allclose(extractor(images[:1]), features[:1], atol=1e-5)
+    alone = extractor(images[:1])
+assert torch.allclose(alone, features[:1], atol=1e-5)
 # --8<-- [end:exercise-3]

@@ -77,7 +77,12 @@ def page_footer(page: str, records: dict[str, dict] | None = None) -> str:
             f"Python {record['python']}"
         )
     lines = "<br>\n".join(parts)
-    return f'<div class="verified" markdown>\n<small>\n**Verified.** {lines}\n</small>\n</div>\n'
+    # Out of the search index: its run date would make the index, and the search, differ from
+    # build to build (Material's lunr can fail on some sets of tokens with digits).
+    return (
+        f'<div class="verified" markdown data-search-exclude>\n<small>\n**Verified.** {lines}\n'
+        "</small>\n</div>\n"
+    )
 
 
 def counts_text(counts: dict) -> str:
