@@ -6,6 +6,10 @@ notebook's headline result, read from the record its execution in this build wro
 by what the test runs recorded (`tools/verification.py`). A block that needs a CUDA GPU (a
 `<!-- skip: ... cuda.is_available() ... -->` line before it) gets a label saying so, and whether
 a GPU run of this build ran it.
+
+What these say changes with every run (dates, seconds), so it stays out of the search index
+(`data-search-exclude`): the index, and what lunr makes of its words, depends on the pages'
+content only (tests/browser/test_search.py).
 """
 
 from __future__ import annotations
@@ -70,17 +74,21 @@ def label_gpu_blocks(markdown: str, page: str, records: dict[str, dict]) -> str:
 
     def add(match: re.Match) -> str:
         indent = match["indent"]
-        return f'{match[0]}\n{indent}<p class="gpu-only" markdown>{label}</p>\n'
+        return f'{match[0]}\n{indent}<p class="gpu-only" markdown data-search-exclude>{label}</p>\n'
 
     return GPU_SKIP.sub(add, markdown)
+
+
+def unindexed(markdown: str) -> str:
+    return f"<div markdown data-search-exclude>\n\n{markdown}\n</div>\n"
 
 
 def on_page_markdown(markdown, page, config, files):
     markdown = label_gpu_blocks(markdown, page.file.src_uri, read_records())
     if HEADLINES in markdown:
-        markdown = markdown.replace(HEADLINES, gallery_headlines(_gallery))
+        markdown = markdown.replace(HEADLINES, unindexed(gallery_headlines(_gallery)))
     if SUMMARY in markdown:
-        markdown = markdown.replace(SUMMARY, summary())
+        markdown = markdown.replace(SUMMARY, unindexed(summary()))
     if PAGES in markdown:
         markdown = markdown.replace(PAGES, pages_table(_topics))
     return markdown

@@ -244,10 +244,22 @@ def test_the_search_trie_lists_exactly_the_words_of_the_index():
     )
 
 
-def test_the_verification_footers_stay_out_of_the_index():
-    """A page's footer gives the date of its test run (tools/verification.py): in the index,
-    it would make the words, and what lunr makes of them, change from build to build."""
-    assert "Verified." in (SITE / "tensors" / "index.html").read_text(encoding="utf-8")
+RUN_RECORDS = {  # what a page says about this build's runs, shown on the page named
+    "a footer's record": (r"Verified\.", "tensors/index.html"),
+    "a test run's date": (r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "index.html"),
+    "a notebook's run time": (r"\(\d+ s on CPU\)", "index.html"),
+}
+
+
+@pytest.mark.parametrize("what", RUN_RECORDS)
+def test_what_changes_from_run_to_run_stays_out_of_the_index(what):
+    """Footers, summaries and gallery headlines (tools/verification.py, tools/overview.py)
+    change with every run: in the index, they would change its words, and what lunr makes of
+    them, from build to build."""
+    pattern, shown_on = RUN_RECORDS[what]
+    assert re.search(pattern, (SITE / shown_on).read_text(encoding="utf-8")), (
+        f"site/{shown_on} no longer shows {what}: update RUN_RECORDS in {__file__}"
+    )
     docs = json.loads((SITE / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
-    indexed = [doc["location"] for doc in docs if "Verified." in doc["text"]]
-    assert not indexed, f"the footer is in the search index at {indexed[:5]}"
+    indexed = [doc["location"] for doc in docs if re.search(pattern, doc["text"])]
+    assert not indexed, f"{what} is in the search index at {indexed[:5]}"

@@ -99,7 +99,8 @@ def test_cuda_only_blocks_are_labelled_with_what_ran_them():
     )
     labelled = label_gpu_blocks(page, "speed.md", {"cpu": CPU})
     assert labelled.count("**Needs a CUDA GPU.** Not run on a GPU for this build") == 2
-    assert '\n    <p class="gpu-only" markdown>' in labelled  # indented as its block
+    indented = '\n    <p class="gpu-only" markdown data-search-exclude>'  # as its block
+    assert indented in labelled
     assert 'reason="downloads") -->\n' in labelled
     assert labelled.endswith("-->\n")
     cuda = {**CPU, "device_name": "NVIDIA H200", "pages": {"speed.md": {"passed": 3}}}
