@@ -97,8 +97,9 @@ def test_a_missing_page_gets_the_sites_404_page(new_context):
 
 
 def test_each_page_has_its_own_description_from_its_first_paragraph():
-    """What a search engine shows under the page's title: the start of the paragraph after the
-    page's heading (tools/mkdocs_hooks.py, description), not one line for the whole site."""
+    """What a search engine shows under the page's title, and a shared link's preview: the
+    start of the paragraph after the page's heading (tools/mkdocs_hooks.py, description), not
+    one line for the whole site."""
     described = {}
     for path in PAGES:
         page = (SITE / path / "index.html").read_text(encoding="utf-8")
@@ -112,6 +113,15 @@ def test_each_page_has_its_own_description_from_its_first_paragraph():
             f"/{path}: description {description!r} is not the start of {text[:200]!r}"
         )
         assert 40 <= len(description) <= 160, f"/{path}: description {description!r}"
+        # A shared link previews as the page (docs/overrides/main.html): its title and this.
+        title = html.unescape(re.search(r"<title>(.*?)</title>", page)[1])
+        preview = {
+            name: html.unescape(value)
+            for name, value in re.findall(r'<meta property="og:(\w+)" content="([^"]*)"', page)
+        }
+        assert (preview.get("title"), preview.get("description")) == (title, description), (
+            f"/{path}: link preview {preview}"
+        )
         described.setdefault(description, []).append(path)
     shared = {text: paths for text, paths in described.items() if len(paths) > 1}
     assert not shared, f"pages that share a description: {shared}"
