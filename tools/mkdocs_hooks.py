@@ -206,6 +206,9 @@ def on_nav(nav, config, files):
         if file.src_uri in _executed:
             file.abs_src_path = str(_executed[file.src_uri])
             _gallery_pages.append(file.page)
+    # The gallery index lists the notebooks in the navigation's order, as the home page does.
+    order = {page.file.src_uri: index for index, page in enumerate(nav.pages)}
+    _gallery_pages.sort(key=lambda page: order.get(page.file.src_uri, len(order)))
 
 
 def gallery_cards(site_dir: Path) -> str:

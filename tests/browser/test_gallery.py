@@ -3,6 +3,7 @@ cell that draws it), not their setup cell, and link their notebook: Colab, and d
 the executed notebook, whose first code cell makes it run outside a checkout, and of its
 script. The gallery index links each notebook."""
 
+from pathlib import Path
 from urllib.parse import urljoin
 
 import jupytext
@@ -88,11 +89,17 @@ def test_notebook_pages_link_colab_and_a_notebook_that_runs_anywhere(path, page,
     )
 
 
-def test_the_gallery_index_links_each_notebook(page):
+def test_the_gallery_index_links_each_notebook_in_the_order_of_the_navigation(page):
     page.goto("gallery/")
     links = page.locator(".gallery-card a[download]")
     hrefs = [links.nth(index).get_attribute("href") for index in range(links.count())]
     assert len(hrefs) == len(NOTEBOOKS), f"/gallery/: {hrefs} for {len(NOTEBOOKS)} notebooks"
+    (gallery,) = [
+        entry["Gallery"] for entry in yaml.safe_load(MKDOCS_YML.read_text())["nav"]
+        if isinstance(entry, dict) and "Gallery" in entry
+    ]  # fmt: skip
+    nav = [Path(next(iter(item.values()))).stem for item in gallery if isinstance(item, dict)]
+    assert [Path(href).stem for href in hrefs] == nav, f"/gallery/: {hrefs}, mkdocs.yml: {nav}"
     repo = yaml.safe_load(MKDOCS_YML.read_text())["repo_url"]
     for href in hrefs:
         notebook = page.request.get(urljoin(page.url, href))
