@@ -14,6 +14,7 @@ import torch
 from mkdocs.config import load_config
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from tools import mkdocs_hooks
@@ -218,7 +219,7 @@ def test_mkdocs_jupyter_renders_the_executed_notebook_and_the_links_resolve(tmp_
     pages = files.documentation_pages()
     assert len(pages) == 1, "mkdocs-jupyter did not make the notebook a page"
     page = Page("Demo", pages[0], config)
-    hooks.on_nav(None, config, files)
+    hooks.on_nav(Navigation([page], [page]), config, files)
     assert page.file.abs_src_path == str(executed)
     plugins.on_pre_page(page, config=config, files=files)
     page.render(config, files)
