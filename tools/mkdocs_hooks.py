@@ -55,6 +55,7 @@ from tools.notebook_pages import (
     with_setup_cell,
 )
 from tools.paths import CACHE, GALLERY_RECORDS, ROOT
+from tools.site_checks import text_of
 from tools.sybil_pages import run_page
 from tools.verification import page_footer
 
@@ -276,7 +277,6 @@ def on_post_build(config):
 
 DESCRIPTION_LENGTH = 160  # about what a search engine shows of a page's description
 PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
-TAG = re.compile(r"<[^>]*>")
 SENTENCE = re.compile(r".+?[.!?](?=\s|$)")
 
 
@@ -286,7 +286,7 @@ def description(page_html: str) -> str | None:
     first = PARAGRAPH.search(page_html)
     if first is None:
         return None
-    text = " ".join(html.unescape(TAG.sub("", first[1])).split())
+    text = " ".join(text_of(first[1]).split())
     if len(text) <= DESCRIPTION_LENGTH:
         return text
     kept = ""

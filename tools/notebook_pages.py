@@ -49,7 +49,6 @@ OBSOLETE_PROPERTIES = {"box-orient", "box-align", "box-pack"}
 SCROLLBAR_PSEUDO_CLASS = re.compile(r":(?:horizontal|vertical)\b")
 DATA_IMAGE = re.compile(r'<img (?P<before>[^>]*?)src="data:image/png;base64,(?P<data>[^"]+)"')
 ALT_ATTRIBUTE = re.compile(r'alt="[^"]*"')
-NEWLINE = "\n"
 CLASS_ATTRIBUTE = re.compile(r'class="(?P<names>[^"]*)"')
 CLASS_SELECTOR = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 NEGATION = re.compile(r":not\([^)]*\)")
@@ -213,7 +212,10 @@ def figure_alts(notebook: nbformat.NotebookNode, script: Path) -> list[str]:
 
     def where(cell) -> str:  # the script and the line of the cell's `# %%`, right above it
         start = text.find(cell.source) if cell.source else -1
-        return f"{name}:{text.count(NEWLINE, 0, start)}" if start > 0 else str(name)
+        if start <= 0:
+            return str(name)
+        line = text.count("\n", 0, start)
+        return f"{name}:{line}"
 
     alts = []
     for cell in notebook.cells:

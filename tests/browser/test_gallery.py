@@ -94,13 +94,11 @@ def test_the_gallery_index_links_each_notebook_in_the_order_of_the_navigation(pa
     links = page.locator(".gallery-card a[download]")
     hrefs = [links.nth(index).get_attribute("href") for index in range(links.count())]
     assert len(hrefs) == len(NOTEBOOKS), f"/gallery/: {hrefs} for {len(NOTEBOOKS)} notebooks"
-    (gallery,) = [
-        entry["Gallery"] for entry in yaml.safe_load(MKDOCS_YML.read_text())["nav"]
-        if isinstance(entry, dict) and "Gallery" in entry
-    ]  # fmt: skip
+    settings = yaml.safe_load(MKDOCS_YML.read_text())
+    (gallery,) = [entry["Gallery"] for entry in settings["nav"] if "Gallery" in entry]
     nav = [Path(next(iter(item.values()))).stem for item in gallery if isinstance(item, dict)]
     assert [Path(href).stem for href in hrefs] == nav, f"/gallery/: {hrefs}, mkdocs.yml: {nav}"
-    repo = yaml.safe_load(MKDOCS_YML.read_text())["repo_url"]
+    repo = settings["repo_url"]
     for href in hrefs:
         notebook = page.request.get(urljoin(page.url, href))
         assert notebook.ok, f"/gallery/: {href}: HTTP {notebook.status}"

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tools.paths import SITE
+from tools.site_checks import text_of
 from tools.site_server import site_pages
 
 PAGES = site_pages()
@@ -107,7 +108,7 @@ def test_each_page_has_its_own_description_from_its_first_paragraph():
         assert meta, f"/{path}: no description"
         after_heading = page[page.index("<h1") :]
         first = re.search(r"<p>(.*?)</p>", after_heading, re.DOTALL)
-        text = " ".join(html.unescape(re.sub(r"<[^>]*>", "", first[1])).split())
+        text = " ".join(text_of(first[1]).split())
         description = html.unescape(meta[1])
         assert text.startswith(description.removesuffix("\u2026")), (
             f"/{path}: description {description!r} is not the start of {text[:200]!r}"
