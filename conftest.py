@@ -53,6 +53,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     sybil_pages.update_outputs = config.getoption("--update-outputs")
     device = config.getoption("--device")
+    sybil_pages.same_decimals = device == "cpu"
     if device == "cpu":
         # Hide any GPU before torch initialises CUDA: the CPU run is a CPU run everywhere.
         os.environ["CUDA_VISIBLE_DEVICES"] = ""

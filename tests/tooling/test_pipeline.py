@@ -259,6 +259,14 @@ print(6 * 7)
 ```
 
 ```python
+print(f"{2 / 3:.3f}")
+```
+
+```text title="Output"
+0.7
+```
+
+```python
 print("new")
 ```
 
@@ -291,6 +299,14 @@ print(6 * 7)
 ```
 
 ```python
+print(f"{2 / 3:.3f}")
+```
+
+```text title="Output"
+0.667
+```
+
+```python
 print("new")
 ```
 
@@ -313,6 +329,28 @@ new
 x = 1
 ```
 """
+
+
+def test_a_number_printed_with_other_decimals_than_the_fence_fails_on_the_cpu(
+    tmp_path, monkeypatch
+):
+    """NUMBER accepts 0.667 under a fence that shows 0.7; the CPU run, whose output the fence
+    is, does not, so a changed format string cannot leave a stale fence behind."""
+    page = tmp_path / "digits.md"
+    page.write_text(
+        '# t\n\n```python\nprint(f"loss {2 / 3:.3f}")\n```\n\n```text title="Output"\n'
+        "loss 0.7\n```\n"
+    )
+    [example] = make_sybil(path=tmp_path).parse(page).examples()
+    with pytest.raises(sybil_pages.OutputMismatchError) as failure:
+        example.evaluate()
+    assert str(failure.value).startswith(
+        f"{page}, line 7: the Output fence does not match what the code block at line 3 printed"
+    )
+    assert "loss 0.7" in str(failure.value)
+    assert "loss 0.667" in str(failure.value)
+    monkeypatch.setattr(sybil_pages, "same_decimals", False)  # --device cuda
+    example.evaluate()  # the value agrees to the precision the fence shows
 
 
 def test_update_outputs_rewrites_the_output_fences_and_nothing_else(tmp_path, monkeypatch):
