@@ -388,7 +388,7 @@ def sample_loss(params, sample, target):
 
 
 # grad(sample_loss) returns the gradients with respect to params (its first argument);
-# vmap maps it over dimension 0 of x and y, sharing params (in_dims None).
+# vmap maps it over dimension 0 of samples and targets, sharing params (in_dims None).
 per_sample_grads = vmap(grad(sample_loss), in_dims=(None, 0, 0))(params, samples, targets)
 print({name: tuple(g.shape) for name, g in per_sample_grads.items()})
 

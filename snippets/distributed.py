@@ -169,7 +169,7 @@ def make_data():
 
 
 def make_model():
-    torch.manual_seed(0)  # the same initial weights in every process
+    torch.manual_seed(0)  # the single-process run's weights (DDP copies rank 0's to every rank)
     return nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 3))
 
 

@@ -52,12 +52,11 @@ batch = torch.export.Dim("batch")
 onnx_program = torch.onnx.export(
     model,
     (example_input,),  # the arguments of model.forward, as a tuple
-    onnx_path,
     input_names=["image"],
     output_names=["logits"],
     dynamic_shapes={"x": {0: batch}},  # forward's argument x: dimension 0 can be any size
-    external_data=False,  # one self-contained file (large models need external data)
 )
+onnx_program.save(onnx_path)  # one file; a model over 2 GB gets its weights in a second one
 # --8<-- [end:export]
 
 # --8<-- [start:check]

@@ -348,6 +348,7 @@ import torch
 torch.manual_seed(0)
 model, opt = get_model(lr=0.1)
 steps = 3 * len(train_dl)
+# OneCycleLR also gives this SGD momentum, cycled from 0.95 to 0.85 and back.
 scheduler = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=steps)
 rates = []
 opt.register_step_post_hook(lambda optimizer, *_: rates.append(optimizer.param_groups[0]["lr"]))

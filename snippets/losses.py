@@ -192,6 +192,8 @@ print(f"label_smoothing=0.1: {smoothed:.4f}  by hand: {smoothed_by_hand:.4f}")
 
 assert torch.isclose(smoothed, smoothed_by_hand)
 assert torch.allclose(soft_targets.sum(dim=1), torch.ones(4))
+# The same loss from the probabilities themselves, given as float targets of shape (N, C):
+assert torch.isclose(nn.CrossEntropyLoss()(scores, soft_targets), smoothed)
 # --8<-- [end:exercise-2]
 
 # --8<-- [start:exercise-3]

@@ -1963,7 +1963,7 @@ print(batch.is_pinned() == pin, len(caught))
 import torch.distributed as dist
 
 try:
-    rank = dist.get_rank()  # in a script started with python, not torchrun
+    rank = dist.get_rank()  # before dist.init_process_group(), with python or torchrun alike
 except ValueError as err:
     print(f"{type(err).__name__}: {err}")
 # --8<-- [end:ddp-not-initialized]

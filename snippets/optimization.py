@@ -62,7 +62,7 @@ fig, ax = plt.subplots(figsize=(6, 3))
 for (name, make_optimizer), style in zip(optimizers.items(), ["-", "-", "-", "--"], strict=True):
     losses = train(make_optimizer)
     ax.plot(range(1, len(losses) + 1), losses, style, label=name)
-    print(f"{name:<18} loss after 50 steps: {losses[-1]:.3f}")
+    print(f"{name:<18} loss at step 50: {losses[-1]:.3f}")
 ax.set(xlabel="step", ylabel="MSE loss (log scale)", yscale="log")
 ax.legend()
 # --8<-- [end:optimizers]
@@ -211,7 +211,7 @@ for lr, label in [(0.001, "too small"), (0.05, "good"), (1.0, "too large")]:
     losses = train(lambda params, lr=lr: torch.optim.SGD(params, lr=lr))
     ax.plot(range(1, len(losses) + 1), losses, label=f"lr={lr} ({label})")
     shown = ", ".join(f"{losses[step - 1]:.3g}" for step in [1, 25, 50])
-    print(f"lr={lr:<6} loss after 1, 25, 50 steps: {shown}")
+    print(f"lr={lr:<6} loss at steps 1, 25, 50: {shown}")
 ax.set(xlabel="step", ylabel="MSE loss (log scale)", yscale="log")
 ax.legend()
 # --8<-- [end:learning-rates]

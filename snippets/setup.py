@@ -61,7 +61,7 @@ from torch import nn
 device = "cuda" if torch.cuda.is_available() else "cpu"
 torch.manual_seed(0)
 model = nn.Linear(3, 1).to(device)  # parameters on the device
-batch = torch.ones(4, 3).to(device)  # inputs on the same device
+batch = torch.ones(4, 3, device=device)  # inputs created on the same device
 out = model(batch)
 print(out.device.type == device, out.shape)
 mean = out.mean().item()  # .item() copies one number back to the CPU
@@ -107,15 +107,19 @@ assert net(torch.ones(4, 3, device="meta")).device.type == "meta"
 # --8<-- [end:exercise-2]
 
 # --8<-- [start:exercise-3]
+from collections import namedtuple
+
 import torch
 
 
 def to_device(batch, device):
-    """Move a tensor, or a tuple, list or dict of them (nested), to `device`."""
+    """Move a tensor, or a tuple, named tuple, list or dict of them (nested), to `device`."""
     if isinstance(batch, torch.Tensor):
         return batch.to(device)
     if isinstance(batch, dict):
         return {key: to_device(value, device) for key, value in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a named tuple
+        return type(batch)(*(to_device(value, device) for value in batch))
     if isinstance(batch, (list, tuple)):
         return type(batch)(to_device(value, device) for value in batch)
     return batch  # anything else (a string, a number) stays as it is
@@ -131,4 +135,9 @@ assert moved["extra"][1][0].device.type == "meta"
 assert moved["extra"][1][1] == "id-7"
 assert isinstance(moved["extra"][1], tuple)
 assert batch["image"].device.type == "cpu"  # the original batch has not moved
+
+Sample = namedtuple("Sample", ["image", "label"])  # a named tuple keeps its type and fields
+sample = to_device(Sample(torch.ones(2, 3), torch.tensor(1)), "meta")
+assert type(sample) is Sample
+assert sample.label.device.type == "meta"
 # --8<-- [end:exercise-3]

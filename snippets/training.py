@@ -208,6 +208,7 @@ torch.manual_seed(0)
 model = NeuralNetwork().to(device)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 epochs = 3
+# It replaces the optimizer's lr, and gives this SGD momentum, cycled from 0.95 to 0.85 and back.
 scheduler = torch.optim.lr_scheduler.OneCycleLR(
     optimizer, max_lr=0.2, epochs=epochs, steps_per_epoch=len(train_dataloader)
 )

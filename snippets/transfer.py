@@ -138,10 +138,11 @@ print(model.classifier)
 for param in model.parameters():
     param.requires_grad = False
 
+in_features = model.classifier.in_features  # 1024, read before the head is replaced
 model.classifier = nn.Sequential(
     OrderedDict(
         [
-            ("fc1", nn.Linear(1024, 500)),
+            ("fc1", nn.Linear(in_features, 500)),
             ("relu", nn.ReLU()),
             ("fc2", nn.Linear(500, 2)),
             ("output", nn.LogSoftmax(dim=1)),
@@ -184,6 +185,10 @@ n_trainable = sum(p.numel() for p in two_class.parameters() if p.requires_grad)
 print(f"trainable: {n_trainable:,}")
 
 assert n_trainable == 512 * 2 + 2  # the new head's weights and biases, nothing else
+assert [name for name, p in two_class.named_parameters() if p.requires_grad] == [
+    "fc.weight",
+    "fc.bias",
+]
 # --8<-- [end:exercise-1]
 
 # --8<-- [start:exercise-2]
@@ -204,7 +209,8 @@ print(f"trainable: {n_trainable:,}")
 
 in_optimizer = {id(p) for group in finetune_optimizer.param_groups for p in group["params"]}
 assert in_optimizer == {id(p) for p in two_class.parameters() if p.requires_grad}
-assert not two_class.layer3[0].conv1.weight.requires_grad  # the earlier stages stay frozen
+frozen = [p for name, p in two_class.named_parameters() if not name.startswith(("layer4.", "fc."))]
+assert not any(p.requires_grad for p in frozen)  # the earlier stages stay frozen
 # --8<-- [end:exercise-2]
 
 # --8<-- [start:exercise-3]
@@ -216,7 +222,7 @@ from torchvision import models
 
 torch.manual_seed(0)
 classifier = models.resnet18(weights=None)
-classifier.fc = nn.Linear(512, 2)
+classifier.fc = nn.Linear(classifier.fc.in_features, 2)
 classifier.eval()
 extractor = copy.deepcopy(classifier)
 extractor.fc = nn.Identity()  # everything but the head: image in, 512 features out

@@ -125,8 +125,9 @@ final_model = model
 # %% [markdown]
 # ## What the checkpoint holds
 #
-# Tensors, numbers and dictionaries of them only, so `torch.load` reads it with its default
-# `weights_only=True`, which refuses to run code from a file.
+# Tensors and plain Python values only (dictionaries, lists, tuples, numbers, strings, booleans,
+# None), so `torch.load` reads it with its default `weights_only=True`, which refuses to run
+# code from a file.
 
 # %%
 checkpoint = torch.load(checkpoint_path)  # weights_only=True: the default since PyTorch 2.6

@@ -228,8 +228,8 @@ score("5. torch.optim", model)
 # %% [markdown]
 # ## 6. TensorDataset and DataLoader
 #
-# The loader cuts the data into batches and shuffles them at each epoch (the loops above
-# never shuffled).
+# The loader shuffles the samples at each epoch and cuts them into batches, so every epoch
+# sees different batches (the loops above never shuffled).
 
 # %%
 from torch.utils.data import DataLoader, TensorDataset

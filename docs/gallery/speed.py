@@ -341,8 +341,8 @@ plt.show()
 # Where a technique does not help on this device, the table shows it: the numbers are what
 # this run measured, not what a GPU would give. On a CPU, the data set as one tensor removes
 # the per-image PIL round trip and collation; a batch of 256 with four times the learning
-# rate needs several times as many images to reach the target, and on a CPU it need not
-# process more images per second (the images/s column says whether it did);
+# rate needs more images to reach the target (the images column says how many), and on a
+# CPU it need not process more images per second (the images/s column says whether it did);
 # `torch.compile` is compared on its throughput, which leaves out its first step, the one
 # that compiles: for a network this small, on a CPU, its generated code need not beat eager
 # mode's kernels, and where its throughput is the lower one a longer run would not win it

@@ -434,7 +434,8 @@ print(f"validation accuracy with random backbone features: {val_accuracy:.1%}")
 
 # %% [markdown]
 # That number is no verdict on the recipe: a random backbone extracts random features, and
-# four steps of a head on top of them cannot learn much. PyTorch's transfer learning tutorial
+# four steps of a head on top of them cannot learn much: on these 70 ants and 83 bees, always
+# answering *bees* would already score 54%. PyTorch's transfer learning tutorial
 # trains this setup (in training mode, without the rotation) on these same photos with
 # `ResNet18_Weights.DEFAULT`. Part 2 above
 # is the measured version of its argument, with a backbone this notebook pretrained itself.

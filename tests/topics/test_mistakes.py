@@ -565,15 +565,19 @@ def test_densenet_classifier_is_an_eighth_of_the_network(page):
     assert 0.12 < share < 0.13
 
 
-def test_a_3d_example_fails_the_onnx_export_of_a_cnn_and_a_4d_one_exports(tmp_path):
-    onnx = pytest.importorskip("onnx")
+def test_a_3d_example_fails_the_onnx_export_of_a_cnn_and_a_4d_one_exports(shown):
+    """With the default exporter (dynamo=True), in the words the page quotes."""
     model = SmallCNN().eval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        with pytest.raises(RuntimeError, match=r"\(4x676 and 2704x10\)"):
-            torch.onnx.export(model, (torch.zeros(1, 28, 28),), tmp_path / "a.onnx", dynamo=False)
-        torch.onnx.export(model, (torch.zeros(1, 1, 28, 28),), tmp_path / "b.onnx", dynamo=False)
-    graph_input = onnx.load(tmp_path / "b.onnx").graph.input[0]
+    with pytest.raises(Exception, match=r"Failed to export the model with torch\.export") as failed:
+        torch.onnx.export(model, (torch.zeros(1, 28, 28),))
+    assert type(failed.value).__name__ == "TorchExportError"
+    cause = failed.value.__cause__
+    assert isinstance(cause, RuntimeError)
+    message = str(cause).rstrip(".")
+    assert message == "a and b must have same reduction dim, but got [4, 676] X [2704, 10]"
+    assert f"`{message}`" in " ".join(shown.split())  # the page quotes it
+    program = torch.onnx.export(model, (torch.zeros(1, 1, 28, 28),))
+    graph_input = program.model_proto.graph.input[0]
     assert [d.dim_value for d in graph_input.type.tensor_type.shape.dim] == [1, 1, 28, 28]
 
 
