@@ -549,6 +549,26 @@ except RuntimeError as err:
 print(net(image.unsqueeze(0)).shape)  # a batch of one image
 # --8<-- [end:models-unbatched]
 
+# --8<-- [start:models-channels]
+import torch
+from torch import nn
+
+rgb_conv = nn.Conv2d(3, 6, kernel_size=5)  # written for colour images: 3 channels in
+grey_images = torch.rand(8, 1, 32, 32)  # a batch of greyscale images: 1 channel
+try:
+    rgb_conv(grey_images)
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {err}")
+# --8<-- [end:models-channels]
+
+# --8<-- [start:models-channels-fixed]
+import torch
+from torch import nn
+
+print(nn.Conv2d(1, 6, kernel_size=5)(grey_images).shape)  # a first layer for 1 channel
+print(rgb_conv(grey_images.expand(-1, 3, -1, -1)).shape)  # or the grey channel, 3 times
+# --8<-- [end:models-channels-fixed]
+
 # --8<-- [start:models-init-forward]
 import torch
 from torch import nn
@@ -753,6 +773,56 @@ print(class_indices.dtype, round(loss_fn(logits, class_indices).item(), 4))
 probabilities = F.one_hot(class_indices, num_classes=4).float()  # floats, shaped like logits
 print(probabilities.shape, round(loss_fn(logits, probabilities).item(), 4))
 # --8<-- [end:losses-target-dtype-fixed]
+
+# --8<-- [start:losses-target-shape]
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+batch_logits = torch.randn(4, 3)  # 4 samples, 3 classes
+label_column = torch.tensor([[0], [2], [1], [2]])  # one class index per sample, as a column
+try:
+    nn.CrossEntropyLoss()(batch_logits, label_column)
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {err}")
+# --8<-- [end:losses-target-shape]
+
+# --8<-- [start:losses-target-shape-fixed]
+import torch
+from torch import nn
+
+labels = label_column.squeeze(1)  # (4, 1) -> (4,): one index per sample
+print(label_column.shape, "->", labels.shape)
+print(round(nn.CrossEntropyLoss()(batch_logits, labels).item(), 4))
+# --8<-- [end:losses-target-shape-fixed]
+
+# --8<-- [start:losses-batch-size]
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+torch.manual_seed(0)
+conv_output = torch.rand(8, 16, 4, 4)  # a batch of 8 after the convolutions: 256 values each
+head = nn.Linear(128, 10)  # its input size worked out wrong
+batch_labels = torch.randint(0, 10, (8,))
+flat = conv_output.view(-1, 128)  # -1 hides the mistake: 16 rows of 128, not 8 of 256
+print(flat.shape)
+try:
+    F.cross_entropy(head(flat), batch_labels)
+except ValueError as err:
+    print(f"{type(err).__name__}: {err}")
+# --8<-- [end:losses-batch-size]
+
+# --8<-- [start:losses-batch-size-fixed]
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+flat = torch.flatten(conv_output, start_dim=1)  # keeps dimension 0, the batch: 8 rows of 256
+print(flat.shape)
+head = nn.Linear(16 * 4 * 4, 10)  # channels x height x width of the last feature map
+print(round(F.cross_entropy(head(flat), batch_labels).item(), 4))
+# --8<-- [end:losses-batch-size-fixed]
 
 # --8<-- [start:losses-criterion-name]
 import torch

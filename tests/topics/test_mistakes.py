@@ -146,6 +146,9 @@ RAISED = {
     "no forward": lambda: type("NoForward", (nn.Module,), {})()(torch.ones(1)),
     "dropout method": lambda: torch.ones(3).dropout(p=0.2),
     "target dtype": lambda: nn.CrossEntropyLoss()(torch.randn(3, 4), torch.tensor([0.0, 1, 3])),
+    "target column": lambda: nn.CrossEntropyLoss()(torch.randn(4, 3), torch.zeros(4, 1).long()),
+    "batch sizes": lambda: F.cross_entropy(torch.randn(16, 10), torch.zeros(8, dtype=torch.long)),
+    "channels": lambda: nn.Conv2d(3, 6, kernel_size=5)(torch.rand(8, 1, 32, 32)),
     "input built-in": lambda: nn.Linear(4, 2)(input),
     "criterion name": lambda: exec("loss = criterion(output, target)", {}),
     "parameter": lambda: nn.Linear(4, 2).parameter(),
@@ -563,6 +566,14 @@ def test_densenet_classifier_is_an_eighth_of_the_network(page):
         densenet = models.densenet121(weights=None)
     share = namespace["count"](densenet.classifier) / namespace["count"](densenet)
     assert 0.12 < share < 0.13
+
+
+def test_a_flatten_that_keeps_the_batch_fails_at_the_layer_with_the_real_size(shown):
+    with pytest.raises(RuntimeError) as failed:
+        nn.Linear(128, 10)(torch.flatten(torch.rand(8, 16, 4, 4), 1))
+    message = str(failed.value)
+    assert message == "mat1 and mat2 shapes cannot be multiplied (8x256 and 128x10)"
+    assert f"`{message}`" in " ".join(shown.split())  # the page quotes it
 
 
 def test_a_3d_example_fails_the_onnx_export_of_a_cnn_and_a_4d_one_exports(shown):
