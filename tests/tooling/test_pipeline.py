@@ -35,9 +35,14 @@ def page_id(path: Path) -> str:
     return path.relative_to(DOCS).as_posix()
 
 
+@functools.cache
+def build_config():
+    return load_config(str(MKDOCS_YML))
+
+
 def render(page: Path) -> str:
     """The page's HTML body as the build renders it, with the build's Markdown extensions."""
-    config = load_config(str(MKDOCS_YML))
+    config = build_config()
     md = markdown.Markdown(
         extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"]
     )
