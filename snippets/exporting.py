@@ -131,7 +131,7 @@ from torch import nn
 with_softmax = nn.Sequential(model, nn.Softmax(dim=1)).eval()
 program = torch.onnx.export(
     with_softmax,
-    (example_input,),  # no file name: the program stays in memory
+    (example_input,),  # never saved: the program stays in memory
     input_names=["image"],
     output_names=["probabilities"],
     dynamic_shapes={"input": {0: torch.export.Dim("batch")}},  # Sequential's argument: input

@@ -322,12 +322,12 @@ for _ in range(6):
     with torch.autocast(device_type=device, dtype=torch.float16):
         loss = nn.functional.mse_loss(model(inputs), targets)
     scale = scaler.get_scale()
-    scaler.scale(loss).backward()  # the gradients of loss * scale
+    scaler.scale(loss).backward()  # 1. the gradients of loss * scale
     scaled = torch.cat([p.grad.flatten() for p in model.parameters()]).norm()
-    scaler.unscale_(optimizer)  # 1. divide the gradients by the scale, in place
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)  # 2. clip
-    scaler.step(optimizer)  # 3. step (skipped if a gradient is inf or nan)
-    scaler.update()  # 4. halve the scale after an overflow
+    scaler.unscale_(optimizer)  # 2. divide the gradients by the scale, in place
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)  # 3. clip
+    scaler.step(optimizer)  # 4. step (skipped if a gradient is inf or nan) ...
+    scaler.update()  # ... then halve the scale after an overflow
     print(f"scale {scale:>5.0f}: loss {loss.item():.2f}, gradient norm", end=" ")
     print(f"{scaled:.3g} scaled, {norm:.2f} unscaled")
 # --8<-- [end:clip-scaler]
