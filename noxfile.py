@@ -3,7 +3,7 @@ bench, lock, and the sessions that need the network (data, linkcheck-external).
 
 `nox -s docs-test -- --device cuda` is what a GPU runner runs.
 
-docs-test, docs, serve, browser-test and bench share one environment, `.nox/guide`: torch and
+data, docs-test, docs, serve, browser-test and bench share one environment, `.nox/guide`: torch and
 its CUDA wheels (5.5 GB) are installed once per clone, not once per session. Each session
 installs its dependency group (pyproject.toml) into it, pinned by constraints.txt, unless the
 group is installed already, as pinned (.nox/guide/.installed).
@@ -143,11 +143,12 @@ def bench(session: nox.Session) -> None:
     run(session, {**env, "MPLBACKEND": "Agg"}, "python", "-m", "tools.bench", *session.posargs)
 
 
-@nox.session(python="3.11")
+@nox.session(python=False)
 def data(session: nox.Session) -> None:
-    """Download the data sets into data/ (the one session that uses the network)."""
-    session.install(*CONSTRAINTS, "-e", ".")
-    session.run("python", "-m", "tools.fetch_data")
+    """Download the data sets into data/ (the one session that uses the network), from the
+    shared environment: a fresh clone installs torch once, not once more for this."""
+    env = guide_env(session, "docs")
+    run(session, env, "python", "-m", "tools.fetch_data")
 
 
 @nox.session(python="3.11")

@@ -54,7 +54,7 @@ from tools.notebook_pages import (
     setup_cell,
     with_setup_cell,
 )
-from tools.paths import CACHE, GALLERY_RECORDS, ROOT
+from tools.paths import CACHE, GALLERY_RECORDS, NOT_TOPICS, ROOT
 from tools.site_checks import text_of
 from tools.sybil_pages import run_page
 from tools.verification import page_footer
@@ -305,10 +305,7 @@ def on_page_content(page_html, page, config, files):
     return page_html
 
 
-NO_FOOTER = {"index.md", "verification.md", "api.md"}  # pages with no code blocks of their own
-
-
 def on_page_markdown(markdown, page, config, files):
-    if page.file.src_uri.startswith("gallery/") or page.file.src_uri in NO_FOOTER:
+    if page.file.src_uri.startswith("gallery/") or page.file.src_uri in NOT_TOPICS:
         return markdown
     return markdown + "\n\n" + page_footer(page.file.src_uri)

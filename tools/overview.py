@@ -18,13 +18,12 @@ import json
 import re
 from pathlib import Path
 
-from tools.paths import GALLERY_RECORDS
+from tools.paths import GALLERY_RECORDS, NOT_TOPICS
 from tools.verification import pages_table, read_records, summary
 
 HEADLINES = "<!-- gallery:headlines -->"
 SUMMARY = "<!-- verification:summary -->"
 PAGES = "<!-- verification:pages -->"
-NOT_TOPICS = {"index.md", "verification.md", "api.md"}
 GPU_SKIP = re.compile(
     r"^(?P<indent>[ \t]*)<!-- skip: (?:next|start) if\(not torch\.cuda\.is_available\(\).*-->$",
     re.M,

@@ -12,6 +12,9 @@ GALLERY = DOCS / "gallery"
 # The API index page: a marker that tools/api_links.py replaces at build.
 API_INDEX = DOCS / "api.md"
 SNIPPETS = ROOT / "snippets"
+# The pages of docs/ that are not topics: no code of their own, so no verification footer and
+# no row in the verification page's table. A new page of that kind is added here.
+NOT_TOPICS = {"index.md", "verification.md", "api.md"}
 TESTS = ROOT / "tests"
 MKDOCS_YML = ROOT / "mkdocs.yml"
 PYPROJECT = ROOT / "pyproject.toml"

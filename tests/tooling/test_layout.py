@@ -2,13 +2,16 @@
 tests/topics/test_<name>.py, and a test that names each gallery notebook; the section markers
 those files are cut into."""
 
+import re
+
 import pytest
 
-from tools.paths import DOCS, GALLERY, ROOT, TESTS, page_module, page_test
+from tools.paths import DOCS, GALLERY, NOT_TOPICS, ROOT, TESTS, page_module, page_test
 from tools.sections import Include, SectionError, locate, parse_include, sections
 
 PAGES = sorted(DOCS.glob("*.md"))
 NOTEBOOKS = sorted(GALLERY.glob("*.py"))
+CHECK = re.compile(r"^\s*assert\b|\bassert_\w+\(")  # assert, or np/torch.testing.assert_*(
 
 
 def includes(page):
@@ -36,6 +39,34 @@ def test_a_page_that_includes_code_has_its_module_and_its_test_file(page):
     assert any(include.path == own for include in includes(page)), (
         f"docs/{page.name} includes no section of its own module {own}"
     )
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_a_topic_page_ends_with_exercises_whose_solutions_assert(page):
+    """The home page promises exercises whose solutions run: each solution includes an
+    exercise section of the page's module, and that section checks itself with asserts."""
+    if page.name in NOT_TOPICS:
+        pytest.skip(f"docs/{page.name} is not a topic page")
+    _, found, exercises = page.read_text(encoding="utf-8").partition("\n## Exercises\n")
+    assert found, f"docs/{page.name} has no '## Exercises' section (CONTRIBUTING.md)"
+    assert "\n## " not in exercises, f"docs/{page.name}: '## Exercises' is not the last section"
+    solutions = exercises.split('??? success "Solution"')[1:]
+    assert solutions, f"docs/{page.name}: its exercises have no solution"
+    own = page_module(page)
+    for number, solution in enumerate(solutions, start=1):
+        shown = [
+            include
+            for line in re.split(r"\n\d+\.  ", solution, maxsplit=1)[0].splitlines()
+            if (include := parse_include(line)) and include.path == own.relative_to(ROOT).as_posix()
+        ]
+        assert shown, f"docs/{page.name}: solution {number} includes no section of {own.name}"
+        for include in shown:
+            section = locate(include, ROOT)
+            code = own.read_text(encoding="utf-8").splitlines()[section.first - 1 : section.last]
+            assert any(CHECK.search(line) for line in code), (
+                f"{own.relative_to(ROOT)}:{section.first}: the solution section "
+                f"{include.section!r} asserts nothing"
+            )
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
