@@ -84,6 +84,54 @@ for epoch in range(2):
     print(f"epoch {epoch}:   ", [batch.tolist() for (batch,) in shuffled])
 # --8<-- [end:shuffle]
 
+# --8<-- [start:collate-error]
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Sequences(Dataset):
+    """Sequences of different lengths, each with a label: sentences, audio clips, time series."""
+
+    def __init__(self, lengths):
+        self.lengths = lengths
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def __getitem__(self, idx):
+        n = self.lengths[idx]
+        return torch.arange(1.0, n + 1), idx % 2  # the values 1 to n, and a label
+
+
+sequences = Sequences([3, 5, 2, 4])
+try:
+    next(iter(DataLoader(sequences, batch_size=4)))
+except RuntimeError as err:
+    print(f"{type(err).__name__}: {err}")
+# --8<-- [end:collate-error]
+
+# --8<-- [start:collate-fn]
+import torch
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import DataLoader
+
+
+def pad_collate(samples):
+    """A list of (sequence, label) samples -> the padded sequences, their lengths, the labels."""
+    values, labels = zip(*samples, strict=True)
+    lengths = torch.tensor([len(v) for v in values])
+    padded = pad_sequence(values, batch_first=True, padding_value=0.0)  # (batch, longest)
+    return padded, lengths, torch.tensor(labels)
+
+
+sequence_loader = DataLoader(sequences, batch_size=4, collate_fn=pad_collate)
+padded, lengths, batch_labels = next(iter(sequence_loader))
+print(padded)
+print(lengths, batch_labels)
+real = torch.arange(padded.shape[1]) < lengths[:, None]  # True where a value is not padding
+print((padded * real).sum(dim=1) / lengths)  # the mean of each sequence, padding left out
+# --8<-- [end:collate-fn]
+
 # --8<-- [start:num-workers]
 import multiprocessing
 import os

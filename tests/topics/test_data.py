@@ -59,6 +59,32 @@ def test_shuffle_visits_every_sample_once_in_a_new_order_each_epoch(data):
     assert in_order.tolist() == list(range(10))
 
 
+def test_the_default_collate_cannot_stack_sequences_of_different_lengths(data):
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        next(iter(DataLoader(data.sequences, batch_size=4)))
+    next(iter(DataLoader(data.Sequences([3, 3]), batch_size=2)))  # equal lengths stack
+
+
+def test_pad_collate_pads_to_the_longest_and_keeps_lengths_and_labels(data):
+    lengths = [3, 5, 2, 4]
+    padded, got_lengths, labels = next(iter(data.sequence_loader))
+    assert padded.shape == (4, max(lengths))
+    assert got_lengths.tolist() == lengths
+    assert labels.tolist() == [0, 1, 0, 1]
+    for row, n in zip(padded, lengths, strict=True):
+        assert row[:n].tolist() == list(range(1, n + 1))  # the sequence, unchanged
+        assert not row[n:].any()  # then zeros
+    # the masked means are the means of the sequences alone, not of the padded rows
+    means = (padded * data.real).sum(dim=1) / got_lengths
+    torch.testing.assert_close(means, torch.tensor([(n + 1) / 2 for n in lengths]))
+    assert not torch.allclose(padded.mean(dim=1), means)
+    # a batch of short sequences is padded to its own longest only
+    short = next(
+        iter(DataLoader(data.Sequences([2, 1]), batch_size=2, collate_fn=data.pad_collate))
+    )
+    assert short[0].shape == (2, 2)
+
+
 def test_worker_processes_deliver_the_same_batches(data):
     main = [x for x, _ in DataLoader(data.dataset, batch_size=100)]
     workers = [x for x, _ in DataLoader(data.dataset, batch_size=100, num_workers=2)]
