@@ -3,8 +3,9 @@
 A page shows a figure its code draws as `![alt text](figures/<page>-<n>.png)`, n counting
 from 1 down the page. A block that leaves matplotlib figures open has them saved (the test run
 and the build both run the pages) into `.cache/figures/<page>-<key>/`, where the key hashes the
-page, every snippet file it includes and the torch version: the build publishes a figure only
-from the folder of the code it builds, so no figure of an older commit is ever published.
+page, every snippet file it includes, this module (which saves them) and the torch version:
+the build publishes a figure only from the folder of the code it builds, so no figure of an
+older commit is ever published.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import hashlib
 import re
 import sys
 from pathlib import Path
+
+from PIL import Image
 
 from tools.paths import FIGURES, ROOT
 from tools.sections import parse_include
@@ -27,6 +30,7 @@ def folder(page: Path) -> Path:
     included = {include.path for line in text.splitlines() if (include := parse_include(line))}
     for name in sorted(included):
         digest.update(name.encode() + (ROOT / name).read_bytes())
+    digest.update(Path(__file__).read_bytes())
     import torch  # here, not at the top: pytest-xdist's controller imports this module
 
     digest.update(torch.__version__.encode())
@@ -48,8 +52,20 @@ def save(page: Path, namespace: dict) -> None:
     for number in pyplot.get_fignums():
         count = namespace[COUNT] = namespace.get(COUNT, 0) + 1
         figure = pyplot.figure(number)
-        figure.savefig(target / f"{page.stem}-{count}.png", dpi=80, bbox_inches="tight")
+        path = target / f"{page.stem}-{count}.png"
+        figure.savefig(path, dpi=80, bbox_inches="tight")
         pyplot.close(figure)
+        opaque(path)
+
+
+def opaque(path: Path) -> None:
+    """Matplotlib writes RGBA; a figure with nothing transparent is saved again as an
+    optimized RGB PNG, about an eighth lighter for the reader."""
+    with Image.open(path) as image:
+        if image.mode != "RGBA" or image.getchannel("A").getextrema() != (255, 255):
+            return
+        rgb = image.convert("RGB")
+    rgb.save(path, optimize=True)
 
 
 def close_all() -> None:
