@@ -174,6 +174,31 @@ print(named[0] is named.hidden)  # index access still works
 print([name for name, _ in named.named_parameters()])
 # --8<-- [end:sequential-names]
 
+# --8<-- [start:residual]
+import torch
+from torch import nn
+
+
+class Residual(nn.Module):
+    """x + f(x): the input skips past the layers and is added to their output."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, width))
+
+    def forward(self, x):
+        return x + self.layers(x)  # the shapes must match: the block keeps the width
+
+
+torch.manual_seed(0)
+res_block = Residual(4)
+res_input = torch.randn(2, 4)
+print(res_block(res_input).shape)
+nn.init.zeros_(res_block.layers[2].weight)  # with the last layer at zero ...
+nn.init.zeros_(res_block.layers[2].bias)
+print(torch.equal(res_block(res_input), res_input))  # ... the block passes its input through
+# --8<-- [end:residual]
+
 # --8<-- [start:functional]
 import torch
 import torch.nn.functional as F

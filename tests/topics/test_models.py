@@ -76,6 +76,21 @@ def test_sequential_matches_the_class_and_names_layers():
     assert_close(models.named(x), manual)
 
 
+def test_a_residual_block_adds_its_input_and_passes_gradients_straight_through():
+    torch.manual_seed(1)
+    block = models.Residual(8)
+    x = torch.randn(5, 8, requires_grad=True)
+    out = block(x)
+    assert_close(out, x + block.layers(x))
+    assert not torch.allclose(out, x)  # freshly initialized, the layers add something
+    # d(sum(out))/dx = 1 (the skip) + what flows through the layers: with the last layer at
+    # zero, the layers pass no gradient back and the skip alone gives ones
+    nn.init.zeros_(block.layers[2].weight)
+    block(x).sum().backward()
+    assert torch.equal(x.grad, torch.ones_like(x))
+    assert models.res_block(models.res_input).equal(models.res_input)  # the page's zeroed block
+
+
 def test_the_functional_model_returns_logits_that_its_module_twins_compute():
     assert models.probs.shape == (3, 10)  # the last `probs` is the step-by-step one
     classifier = models.FunctionalClassifier()
