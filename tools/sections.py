@@ -35,6 +35,11 @@ class Section:
     first: int  # 1-based line of the section's first line of code (after its start marker)
     last: int  # 1-based line of its last line of code (before its end marker)
 
+    def code(self) -> str:
+        """The section's lines, as a page shows them."""
+        lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+        return "".join(lines[self.first - 1 : self.last])
+
 
 @dataclass(frozen=True)
 class Include:

@@ -8,7 +8,6 @@ import runpy
 import matplotlib
 import pytest
 
-from tools import figures
 from tools.paths import GALLERY
 
 
@@ -23,5 +22,4 @@ def run_notebook(monkeypatch):
     def run(name: str) -> dict:
         return runpy.run_path(str(GALLERY / f"{name}.py"), run_name="__main__")
 
-    yield run
-    figures.close_all()  # the notebook's figures: the next test of this process starts clean
+    return run

@@ -15,12 +15,10 @@ def drawn(tmp_path, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.close("all")  # figures an earlier test of this process left open would be saved too
     monkeypatch.setattr(figures, "FIGURES", tmp_path / "figures")
     page = tmp_path / "page.md"
     page.write_text("# A page\n")
-    yield page, plt
-    plt.close("all")
+    return page, plt
 
 
 def test_an_opaque_figure_is_saved_as_rgb_with_the_pixels_matplotlib_drew(drawn, tmp_path):

@@ -16,8 +16,6 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from tools import figures
-
 
 def make_blobs(n=256, seed=0):
     """Three well separated clusters in 784 dimensions: easy to learn in a few steps.
@@ -34,11 +32,3 @@ def make_blobs(n=256, seed=0):
 def blobs():
     """make_blobs, for tests of the training and from-scratch pages."""
     return make_blobs
-
-
-@pytest.fixture(autouse=True)
-def _no_figure_left_open():
-    """A snippets module run by a fixture draws its page's figures: the tests read their
-    data, the page shows them; none stays open past the test."""
-    yield
-    figures.close_all()

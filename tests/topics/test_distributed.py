@@ -29,8 +29,7 @@ TOLERANCE = 1e-6  # float32: the two ranks sum their half-batch gradients in ano
 def script_section() -> tuple[int, str]:
     """The line before the script section of the module, and the section's text."""
     section = sections(MODULE)["script"]
-    lines = MODULE.read_text().splitlines(keepends=True)[section.first - 1 : section.last]
-    return section.first - 1, "".join(lines)
+    return section.first - 1, section.code()
 
 
 def write_script(folder: Path) -> Path:
