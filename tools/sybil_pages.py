@@ -25,6 +25,7 @@ import contextlib
 import doctest
 import io
 import re
+import sys
 import textwrap
 import unittest
 from dataclasses import dataclass
@@ -363,9 +364,11 @@ def start_of_page(namespace: dict) -> None:
 
 def end_of_page(namespace: dict) -> None:
     """Global torch state is reset so that a page that failed half-way cannot change the next
-    one."""
-    import torch
-
+    one. A process that never imported torch has no torch state to reset (and skips the 2 s
+    import: the fixture site of tests/tooling/test_pipeline.py runs no torch)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
     torch.set_grad_enabled(True)
     if torch.are_deterministic_algorithms_enabled():
         torch.use_deterministic_algorithms(False)

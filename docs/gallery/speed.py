@@ -88,8 +88,8 @@ test_labels = test_set.targets.to(device)
 if FAST:  # the site's tests run every variant on a few batches
     EVAL_EVERY, WARMUP, COMPILE_BACKEND = 128, 0, "eager"
     MAX_EPOCHS = 256 / len(images)  # 256 images
-    val_images, val_labels = val_images[:1000], val_labels[:1000]
-    test_images, test_labels = test_images[:1000], test_labels[:1000]
+    val_images, val_labels = val_images[:250], val_labels[:250]
+    test_images, test_labels = test_images[:250], test_labels[:250]
 
 # %%
 print(f"device: {device}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}")

@@ -1,15 +1,19 @@
 """What the Autograd page claims, asserted on the code it shows."""
 
+import importlib
 import warnings
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from snippets import autograd as ag
+
+@pytest.fixture(scope="module")
+def ag():
+    return importlib.import_module("snippets.autograd")  # see tests/topics/conftest.py
 
 
-def test_bce_gradients_equal_the_analytic_ones():
+def test_bce_gradients_equal_the_analytic_ones(ag):
     assert torch.allclose(ag.w.grad, ag.dw, atol=1e-6)
     assert torch.allclose(ag.bias.grad, ag.db, atol=1e-6)
     assert ag.w.grad.shape == ag.w.shape
@@ -29,7 +33,7 @@ def test_analytic_formula_on_a_fresh_batch():
     assert torch.allclose(b.grad, dz.sum(dim=0), atol=1e-6)
 
 
-def test_graph_has_leaves_for_parameters_only():
+def test_graph_has_leaves_for_parameters_only(ag):
     names = []
 
     def walk(fn):
@@ -52,17 +56,17 @@ def test_intermediate_has_no_grad_and_warns():
         assert h.grad is None
 
 
-def test_retain_grad_keeps_the_intermediate_gradient():
+def test_retain_grad_keeps_the_intermediate_gradient(ag):
     assert torch.equal(ag.h.grad, 2 * ag.h.detach())
     assert torch.equal(ag.p.grad, 3 * ag.h.grad)
 
 
-def test_accumulation_doubles_the_grad_and_zero_grad_clears_it():
+def test_accumulation_doubles_the_grad_and_zero_grad_clears_it(ag):
     assert torch.equal(ag.second, 2 * ag.first)
     assert ag.q.grad is None  # optimizer.zero_grad() set it to None
 
 
-def test_second_backward_raises_without_retain_graph():
+def test_second_backward_raises_without_retain_graph(ag):
     assert torch.allclose(ag.r.grad, 2 * ag.once)
     r = torch.tensor([0.5], requires_grad=True)
     s = (r.exp() * r).sum()
@@ -71,14 +75,14 @@ def test_second_backward_raises_without_retain_graph():
         s.backward()
 
 
-def test_non_scalar_backward_needs_a_gradient():
+def test_non_scalar_backward_needs_a_gradient(ag):
     u = torch.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
         (u**2).backward()
     assert torch.equal(ag.u.grad, 2 * ag.u.detach() * torch.tensor([1.0, 0.0, 0.5]))
 
 
-def test_graph_follows_the_control_flow():
+def test_graph_follows_the_control_flow(ag):
     grads = []
     for start in ([1.0, 2.0], [3.0, 4.0], [20.0, 0.0]):
         t = torch.tensor(start, requires_grad=True)
@@ -107,13 +111,13 @@ def test_set_grad_enabled_context_restores_after_an_error():
     assert torch.is_grad_enabled()
 
 
-def test_frozen_weight_does_not_move():
+def test_frozen_weight_does_not_move(ag):
     assert torch.equal(ag.layer.weight, ag.frozen_before)
     assert ag.layer.weight.grad is None
     assert ag.layer.bias.grad is not None
 
 
-def test_hook_doubles_the_gradient_until_removed():
+def test_hook_doubles_the_gradient_until_removed(ag):
     assert torch.equal(ag.with_hook, 2 * ag.without_hook)
     k = torch.tensor([1.0, -3.0], requires_grad=True)
     seen = []
@@ -124,7 +128,7 @@ def test_hook_doubles_the_gradient_until_removed():
     assert torch.equal(k.grad, 4 * k.detach())
 
 
-def test_custom_softplus_is_stable_and_its_backward_is_right():
+def test_custom_softplus_is_stable_and_its_backward_is_right(ag):
     big = torch.tensor([100.0], requires_grad=True)
     naive = torch.log(1 + torch.exp(big))  # what the page says the literal formula does
     naive.backward()
@@ -141,7 +145,7 @@ def test_custom_softplus_is_stable_and_its_backward_is_right():
     assert torch.autograd.gradcheck(ag.softplus, (inputs,), eps=1e-6, atol=1e-4)
 
 
-def test_gradcheck_catches_a_wrong_backward():
+def test_gradcheck_catches_a_wrong_backward(ag):
     class WrongSoftplus(ag.StableSoftplus):
         @staticmethod
         def backward(ctx, grad_output):
@@ -157,7 +161,7 @@ def test_gradcheck_catches_a_wrong_backward():
     assert not torch.autograd.gradcheck(weighted, (inputs,), raise_exception=False)
 
 
-def test_gradcheck_passes_in_float64_but_not_in_float32():
+def test_gradcheck_passes_in_float64_but_not_in_float32(ag):
     inputs = ag.inputs.detach()
     assert torch.autograd.gradcheck(ag.softplus, (inputs.clone().requires_grad_(),), atol=1e-4)
     with warnings.catch_warnings():
@@ -172,7 +176,7 @@ def test_gradcheck_passes_in_float64_but_not_in_float32():
     assert passed32 is False  # float32 is too coarse for finite differences
 
 
-def test_the_drawn_graph_has_the_edges_of_the_expression():
+def test_the_drawn_graph_has_the_edges_of_the_expression(ag):
     edges = sorted((ag.label(src), ag.label(dst)) for src, dst in ag.edges)
     assert edges == sorted(
         [
@@ -195,7 +199,7 @@ def test_the_drawn_graph_has_the_edges_of_the_expression():
     assert leaves == {id(ag.a), id(ag.b), id(ag.c)}
 
 
-def test_autograd_grad_returns_the_gradient_and_accumulates_nothing():
+def test_autograd_grad_returns_the_gradient_and_accumulates_nothing(ag):
     assert torch.equal(ag.dcube, 3 * torch.tensor([1.0, 2.0, 3.0]) ** 2)
     w = torch.tensor([0.5, -1.0], requires_grad=True)
     (gw,) = torch.autograd.grad((w * w).sum(), w)
@@ -203,7 +207,7 @@ def test_autograd_grad_returns_the_gradient_and_accumulates_nothing():
     assert w.grad is None
 
 
-def test_second_derivative_of_the_cube_is_six_x():
+def test_second_derivative_of_the_cube_is_six_x(ag):
     assert torch.allclose(ag.d1, 3 * ag.g.detach() ** 2)
     assert torch.allclose(ag.d2, 6 * ag.g.detach())
     t = torch.linspace(-2, 2, 9, requires_grad=True)
@@ -215,7 +219,7 @@ def test_second_derivative_of_the_cube_is_six_x():
         torch.autograd.grad(plain.sum(), t)
 
 
-def test_per_sample_gradients_match_a_loop_and_average_to_the_batch_gradient():
+def test_per_sample_gradients_match_a_loop_and_average_to_the_batch_gradient(ag):
     grads = ag.per_sample_grads
     assert grads["weight"].shape == (8, *ag.model.weight.shape)
     assert grads["bias"].shape == (8, *ag.model.bias.shape)
@@ -229,7 +233,7 @@ def test_per_sample_gradients_match_a_loop_and_average_to_the_batch_gradient():
     assert not torch.allclose(grads["weight"][0], grads["weight"][1])
 
 
-def test_exercise_1_gradient_equals_the_product_rule():
+def test_exercise_1_gradient_equals_the_product_rule(ag):
     x = torch.tensor([0.3, 1.7, -2.2], requires_grad=True)
     ag.f(x).sum().backward()
     expected = 2 * x.detach() * torch.sin(x.detach()) + x.detach() ** 2 * torch.cos(x.detach())
@@ -237,7 +241,7 @@ def test_exercise_1_gradient_equals_the_product_rule():
     assert torch.allclose(ag.x.grad, ag.analytic, atol=1e-5)
 
 
-def test_exercise_2_backward_accumulates_and_zero_grad_resets():
+def test_exercise_2_backward_accumulates_and_zero_grad_resets(ag):
     assert torch.allclose(ag.two_passes, 2 * ag.one_pass)
     assert torch.allclose(ag.weight.grad, ag.one_pass)
     # the analytic gradient of mean((X w)^2) is 2 X^T (X w) / n
@@ -246,7 +250,7 @@ def test_exercise_2_backward_accumulates_and_zero_grad_resets():
     assert torch.allclose(ag.one_pass, expected)
 
 
-def test_exercise_3_hvp_equals_the_hessian_times_v():
+def test_exercise_3_hvp_equals_the_hessian_times_v(ag):
     from torch.autograd.functional import hessian
 
     def quartic(x):

@@ -1,21 +1,27 @@
 """Behaviour of snippets/optimization.py: what each example is for, not just that it runs."""
 
 import contextlib
+import importlib
 import io
 import itertools
 import math
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 from torch import nn
 
-with contextlib.redirect_stdout(io.StringIO()):
-    from snippets import optimization as opt
-plt.close("all")  # the figures the module drew: the page shows them, the tests read the data
+OPTIMIZERS = ["SGD", "SGD, momentum 0.9", "Adam", "AdamW"]  # the page's, in its order
 
 
-def test_gradient_descent_by_hand_recovers_the_true_parameters():
+@pytest.fixture(scope="module")
+def opt():
+    """The module, imported quietly (see tests/topics/conftest.py); the tests read the data of
+    the figures it drew, which the autouse fixture of tests/conftest.py closes."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return importlib.import_module("snippets.optimization")
+
+
+def test_gradient_descent_by_hand_recovers_the_true_parameters(opt):
     assert torch.allclose(opt.w.detach().flatten(), opt.true_w, atol=0.05)
     assert opt.b.item() == pytest.approx(opt.true_b, abs=0.05)
     final_loss = ((opt.X @ opt.w + opt.b - opt.y) ** 2).mean()
@@ -28,35 +34,35 @@ def test_in_place_update_of_a_leaf_outside_no_grad_raises():
         p -= 1.0
 
 
-def test_the_page_compares_sgd_momentum_adam_and_adamw():
-    assert list(opt.optimizers) == ["SGD", "SGD, momentum 0.9", "Adam", "AdamW"]
+def test_the_page_compares_sgd_momentum_adam_and_adamw(opt):
+    assert list(opt.optimizers) == OPTIMIZERS
     assert isinstance(opt.optimizers["AdamW"](nn.Linear(1, 1).parameters()), torch.optim.AdamW)
 
 
-@pytest.mark.parametrize("name", list(opt.optimizers))
-def test_every_optimizer_lowers_the_loss(name):
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_lowers_the_loss(opt, name):
     losses = opt.train(opt.optimizers[name])
     assert losses[-1] < 0.05 * losses[0]
 
 
-def test_every_optimizer_starts_from_the_same_weights():
+def test_every_optimizer_starts_from_the_same_weights(opt):
     firsts = {opt.train(make, steps=1)[0] for make in opt.optimizers.values()}
     assert len(firsts) == 1
 
 
-def test_momentum_overshoots_and_its_loss_goes_back_up():
+def test_momentum_overshoots_and_its_loss_goes_back_up(opt):
     losses = opt.train(opt.optimizers["SGD, momentum 0.9"])
     assert any(later > earlier for earlier, later in itertools.pairwise(losses))
     plain = opt.train(opt.optimizers["SGD"])
     assert all(later <= earlier for earlier, later in itertools.pairwise(plain))
 
 
-def test_the_page_checked_sgd_momentum_against_the_formula():
+def test_the_page_checked_sgd_momentum_against_the_formula(opt):
     assert torch.allclose(opt.buffer, opt.decaying_sum)
     assert torch.allclose(opt.buffer, opt.velocity[0])
 
 
-def test_sgd_momentum_is_buf_times_momentum_plus_grad_on_a_deeper_net():
+def test_sgd_momentum_is_buf_times_momentum_plus_grad_on_a_deeper_net(opt):
     torch.manual_seed(3)
     net = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
     lr, m = 0.02, 0.8
@@ -77,7 +83,7 @@ def test_sgd_momentum_is_buf_times_momentum_plus_grad_on_a_deeper_net():
         torch.testing.assert_close(p.detach(), q)
 
 
-def test_adam_weight_decay_is_l2_in_the_loss_and_adamw_is_decoupled():
+def test_adam_weight_decay_is_l2_in_the_loss_and_adamw_is_decoupled(opt):
     assert torch.allclose(opt.adam_l2, opt.l2_loss)
     assert torch.allclose(opt.adamw, opt.by_hand)
     assert (opt.adam_l2 - opt.adamw).abs().max() > 0.1  # the printed weights differ
@@ -93,7 +99,7 @@ def test_with_a_zero_gradient_adamw_shrinks_by_lr_wd_and_adam_l2_moves_by_lr():
         assert p.item() == pytest.approx(expected, abs=1e-5)
 
 
-def test_param_groups_split_decay_and_learning_rates():
+def test_param_groups_split_decay_and_learning_rates(opt):
     groups = opt.grouped.param_groups
     assert [(g["lr"], g["weight_decay"]) for g in groups] == [
         (1e-4, 0.01),
@@ -107,7 +113,7 @@ def test_param_groups_split_decay_and_learning_rates():
     assert ids == sorted(id(p) for p in opt.finetuned.parameters())
 
 
-def test_a_step_with_zero_gradients_decays_only_the_decay_groups():
+def test_a_step_with_zero_gradients_decays_only_the_decay_groups(opt):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Linear(4, 1))
     decay, no_decay = opt.decay_and_no_decay(model, "")
@@ -123,7 +129,7 @@ def test_a_step_with_zero_gradients_decays_only_the_decay_groups():
         torch.testing.assert_close(p.detach(), before[n] * factor)
 
 
-def test_backward_accumulates_and_zero_grad_clears():
+def test_backward_accumulates_and_zero_grad_clears(opt):
     torch.manual_seed(0)
     model = nn.Linear(3, 1)
     nn.functional.mse_loss(model(opt.X), opt.y).backward()
@@ -135,13 +141,13 @@ def test_backward_accumulates_and_zero_grad_clears():
     assert all(p.grad is None for p in model.parameters())
 
 
-def test_optimizer_over_a_subset_leaves_the_other_parameters_bit_identical():
+def test_optimizer_over_a_subset_leaves_the_other_parameters_bit_identical(opt):
     assert torch.equal(opt.net[0].weight, opt.first_before)
     assert not torch.equal(opt.net[2].weight, opt.last_before)
     assert opt.net[0].weight.grad is not None  # computed, yet not applied
 
 
-def test_learning_rates_too_small_good_too_large():
+def test_learning_rates_too_small_good_too_large(opt):
     small, good, large = (
         opt.train(lambda params, lr=lr: torch.optim.SGD(params, lr=lr)) for lr in (0.001, 0.05, 1.0)
     )
@@ -158,14 +164,14 @@ def test_learning_rates_too_small_good_too_large():
     assert lines[-1].get_ydata()[-1] == pytest.approx(large[-1])
 
 
-def test_steps_per_epoch_is_the_ceiling_of_n_over_batch_size():
+def test_steps_per_epoch_is_the_ceiling_of_n_over_batch_size(opt):
     assert opt.steps_per_epoch == math.ceil(100 / 16) == len(opt.loader) == 7
     assert [len(xb) for xb, _ in opt.loader][-1] == 100 - 6 * 16
     assert len(opt.dropped) == 100 // 16
     assert opt.steps == opt.epochs * opt.steps_per_epoch
 
 
-def test_clip_grad_value_bounds_every_entry():
+def test_clip_grad_value_bounds_every_entry(opt):
     torch.manual_seed(0)
     model = nn.Linear(3, 1)
     nn.functional.mse_loss(model(opt.X), opt.y).backward()
@@ -175,7 +181,7 @@ def test_clip_grad_value_bounds_every_entry():
         torch.testing.assert_close(p.grad, old.clamp(-1.0, 1.0))
 
 
-def test_clip_grad_norm_uses_the_global_norm_of_all_parameters():
+def test_clip_grad_norm_uses_the_global_norm_of_all_parameters(opt):
     torch.manual_seed(1)
     model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 1))
     nn.functional.mse_loss(model(opt.X), opt.y).backward()
@@ -195,7 +201,7 @@ def test_clip_grad_norm_uses_the_global_norm_of_all_parameters():
     assert opt.after.item() == pytest.approx(1.0, rel=1e-4)
 
 
-def test_clipped_training_still_lowers_the_loss_with_bounded_steps():
+def test_clipped_training_still_lowers_the_loss_with_bounded_steps(opt):
     torch.manual_seed(0)
     model = nn.Linear(3, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -213,13 +219,13 @@ def test_clipped_training_still_lowers_the_loss_with_bounded_steps():
     assert losses == sorted(losses, reverse=True)
 
 
-def test_the_page_s_scaler_skipped_the_overflowing_steps_then_clipped_true_gradients():
+def test_the_page_s_scaler_skipped_the_overflowing_steps_then_clipped_true_gradients(opt):
     assert opt.scaler.get_scale() == 4096.0  # halved four times from 65536
     assert opt.norm.item() == pytest.approx(12.45, abs=0.05)  # the true norm, not the scaled one
     assert opt.scaled.item() == pytest.approx(4096 * opt.norm.item(), rel=1e-2)
 
 
-def clipped_gradients(unscale_first):
+def clipped_gradients(opt, unscale_first):
     """Float32 gradients, a GradScaler, and clipping before or after unscale_."""
     torch.manual_seed(0)
     model = nn.Linear(3, 1)
@@ -235,25 +241,25 @@ def clipped_gradients(unscale_first):
     return torch.cat([p.grad.flatten() for p in model.parameters()])
 
 
-def test_unscale_then_clip_gives_the_clipped_true_gradient():
+def test_unscale_then_clip_gives_the_clipped_true_gradient(opt):
     torch.manual_seed(0)
     model = nn.Linear(3, 1)
     nn.functional.mse_loss(model(opt.X), opt.y).backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     plain = torch.cat([p.grad.flatten() for p in model.parameters()])
-    torch.testing.assert_close(clipped_gradients(unscale_first=True), plain)
+    torch.testing.assert_close(clipped_gradients(opt, unscale_first=True), plain)
     # clipping the scaled gradients clips at max_norm * scale: the result is 1024 times smaller
-    wrong = clipped_gradients(unscale_first=False)
+    wrong = clipped_gradients(opt, unscale_first=False)
     assert wrong.norm().item() == pytest.approx(1.0 / 1024, rel=1e-4)
 
 
-def test_exercise_1_sgd_weight_decay_adds_wd_times_p_to_the_gradient():
+def test_exercise_1_sgd_weight_decay_adds_wd_times_p_to_the_gradient(opt):
     assert torch.allclose(opt.param.detach(), opt.expected)
     no_decay = opt.start - 0.1 * 3 * opt.start**2
     assert not torch.allclose(opt.expected, no_decay)
 
 
-def test_exercise_2_groups_partition_the_parameters_by_dimension():
+def test_exercise_2_groups_partition_the_parameters_by_dimension(opt):
     decay_ids = {id(p) for p in opt.decay["params"]}
     for p in opt.bn_net.parameters():
         in_decay = id(p) in decay_ids
@@ -261,10 +267,10 @@ def test_exercise_2_groups_partition_the_parameters_by_dimension():
     assert opt.no_decay["weight_decay"] == 0.0
 
 
-def test_exercise_3_momentum_velocity_tends_to_grad_over_one_minus_momentum():
+def test_exercise_3_momentum_velocity_tends_to_grad_over_one_minus_momentum(opt):
     assert opt.final_velocity == pytest.approx(30.0, abs=1e-3)
     assert opt.step_size == pytest.approx(0.3, abs=1e-4)
 
 
-def test_exercise_4_adam_first_step_is_lr_whatever_the_gradient_scale():
+def test_exercise_4_adam_first_step_is_lr_whatever_the_gradient_scale(opt):
     torch.testing.assert_close(opt.moved, torch.full((3,), 0.1), atol=1e-5, rtol=0)
