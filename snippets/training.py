@@ -1,5 +1,6 @@
 """Training and evaluation: train and evaluation loops, a validation split, early stopping,
-learning-rate schedulers, accuracy and top-k, train/eval modes, progress bars."""
+learning-rate schedulers, accuracy and top-k, a confusion matrix, train/eval modes, progress
+bars."""
 
 # --8<-- [start:data]
 import torch
@@ -288,6 +289,51 @@ print(logits.topk(2, dim=1))
 print(f"accuracy {accuracy(logits, y):.2f}, top-2 accuracy {topk_accuracy(logits, y, k=2):.2f}")
 # --8<-- [end:accuracy]
 
+# --8<-- [start:confusion-matrix]
+import torch
+
+
+@torch.no_grad()
+def confusion_matrix(model, dataloader, num_classes):
+    """counts[i, j]: how many samples of true class i the model predicted as class j."""
+    device = next(model.parameters()).device
+    model.eval()
+    counts = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    for X, y in dataloader:
+        predicted = model(X.to(device)).argmax(dim=1).cpu()
+        pairs = y * num_classes + predicted  # each (true, predicted) pair as one number
+        counts += torch.bincount(pairs, minlength=num_classes**2).view(num_classes, num_classes)
+    return counts
+
+
+classes = training_data.classes  # the 10 names, in label order: "T-shirt/top", "Trouser", ...
+counts = confusion_matrix(small_model, val_dataloader, num_classes=len(classes))
+print(counts)
+print(f"accuracy {counts.diag().sum() / counts.sum():.0%}")  # the diagonal: the right answers
+recall = counts.diag() / counts.sum(dim=1)  # per true class (a row): the fraction found
+for i in recall.argsort()[:3].tolist():  # the three classes the model misses most often
+    mistaken_for = torch.cat([counts[i, :i], torch.tensor([-1]), counts[i, i + 1 :]]).argmax()
+    print(f"{classes[i]}: {recall[i]:.0%} right, most often taken for {classes[mistaken_for]}")
+# --8<-- [end:confusion-matrix]
+
+# --8<-- [start:confusion-figure]
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(6, 5))
+image = ax.imshow(counts.numpy(), cmap="Blues")
+ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+ax.set_yticks(range(len(classes)), classes)
+ax.set_xlabel("predicted class")
+ax.set_ylabel("true class")
+for i in range(len(classes)):
+    for j in range(len(classes)):
+        if counts[i, j] > 0:  # write each count in its cell, white on the dark ones
+            color = "white" if counts[i, j] > counts.max() / 2 else "black"
+            ax.text(j, i, counts[i, j].item(), ha="center", va="center", color=color, fontsize=8)
+fig.colorbar(image, ax=ax, label="validation images")
+fig.tight_layout()
+# --8<-- [end:confusion-figure]
+
 # --8<-- [start:dropout]
 import torch
 from torch import nn
@@ -426,3 +472,21 @@ print(scores.grad, plain.grad, sep="\n")
 assert scores.grad[0, 0] == 0  # through the ReLU: no signal to raise the true class
 assert plain.grad[0, 0] < 0  # without it, gradient descent raises the true class's score
 # --8<-- [end:exercise-3]
+
+# --8<-- [start:exercise-4]
+import torch
+
+precision = counts.diag() / counts.sum(dim=0).clamp(min=1)  # per predicted class (a column)
+
+# the same, from the predictions themselves
+small_model.eval()
+with torch.no_grad():
+    batches = [(small_model(X.to(device)).argmax(dim=1).cpu(), y) for X, y in val_dataloader]
+predictions = torch.cat([predicted for predicted, _ in batches])
+labels = torch.cat([y for _, y in batches])
+called = predictions == torch.arange(len(classes)).unsqueeze(1)  # [j, image]: called class j?
+right = called & (labels == predictions)  # ... and rightly so
+assert torch.allclose(precision, right.sum(dim=1) / called.sum(dim=1).clamp(min=1))
+worst = precision.argmin()
+print(f"lowest precision: {classes[worst]}, {precision[worst]:.0%} of the images called that")
+# --8<-- [end:exercise-4]

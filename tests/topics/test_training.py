@@ -203,6 +203,48 @@ def test_schedulers_of_the_page_ended_where_expected(training):
     assert training.learning_rate == pytest.approx(0.05)  # StepLR's fourth epoch
 
 
+class Says(nn.Module):
+    """A "model" whose prediction for a sample is the sample's value: its logits are one-hot."""
+
+    def __init__(self, num_classes):
+        super().__init__()
+        self.num_classes = num_classes
+        self.unused = nn.Parameter(torch.zeros(1))  # confusion_matrix finds the device here
+
+    def forward(self, x):
+        return F.one_hot(x.long(), self.num_classes).float()
+
+
+def test_the_confusion_matrix_has_true_classes_in_rows_and_predictions_in_columns(training):
+    predicted = torch.tensor([0, 2, 2, 1, 0, 2, 2])
+    true = torch.tensor([0, 2, 1, 1, 2, 2, 0])
+    loader = DataLoader(TensorDataset(predicted, true), batch_size=3)  # 3, 3 and 1 samples
+    counts = training.confusion_matrix(Says(3), loader, num_classes=3)
+    expected = torch.tensor([[1, 0, 1], [0, 1, 1], [1, 0, 2]])  # [true, predicted]
+    assert torch.equal(counts, expected)
+
+
+def test_the_page_s_confusion_matrix_counts_every_validation_image_once(training):
+    counts, loader = training.counts, training.val_dataloader
+    labels = torch.cat([y for _, y in loader])
+    assert torch.equal(counts.sum(dim=1), torch.bincount(labels, minlength=10))  # rows: truth
+    _, val_accuracy = training.test_loop(loader, training.small_model, training.loss_fn)
+    assert counts.diag().sum().item() / counts.sum().item() == val_accuracy
+
+
+def test_the_confusion_figure_shows_the_counts_with_the_class_names(training):
+    ax = training.ax
+    assert (ax.get_ylabel(), ax.get_xlabel()) == ("true class", "predicted class")
+    assert (ax.images[0].get_array() == training.counts.numpy()).all()
+    assert [label.get_text() for label in ax.get_yticklabels()] == training.classes
+    assert [label.get_text() for label in ax.get_xticklabels()] == training.classes
+    written = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text())
+               for t in ax.texts}  # fmt: skip
+    nonzero = {(i, j): n for i, row in enumerate(training.counts.tolist())
+               for j, n in enumerate(row) if n > 0}  # fmt: skip
+    assert written == nonzero  # every count but the zeros, in its cell
+
+
 def test_the_test_set_is_measured_once_at_the_end(training):
     assert 0.5 < training.test_accuracy <= 1.0
 
@@ -229,3 +271,13 @@ def test_exercise_3_gradients(training):
     assert training.scores.grad[0, 0] == 0
     assert training.plain.grad[0, 0] < 0
     assert training.plain.grad.sum().item() == pytest.approx(0.0, abs=1e-6)  # softmax - one-hot
+
+
+def test_exercise_4_precision_is_the_diagonal_over_each_column(training):
+    counts, precision = training.counts, training.precision
+    called = counts.sum(dim=0)
+    for j in range(10):
+        if called[j]:
+            assert precision[j].item() == pytest.approx(counts[j, j].item() / called[j].item())
+    assert training.worst == precision.argmin()
+    assert torch.equal(training.labels, torch.cat([y for _, y in training.val_dataloader]))
