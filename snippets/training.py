@@ -312,8 +312,9 @@ print(counts)
 print(f"accuracy {counts.diag().sum() / counts.sum():.0%}")  # the diagonal: the right answers
 recall = counts.diag() / counts.sum(dim=1)  # per true class (a row): the fraction found
 for i in recall.argsort()[:3].tolist():  # the three classes the model misses most often
-    mistaken_for = torch.cat([counts[i, :i], torch.tensor([-1]), counts[i, i + 1 :]]).argmax()
-    print(f"{classes[i]}: {recall[i]:.0%} right, most often taken for {classes[mistaken_for]}")
+    wrong = counts[i].clone()
+    wrong[i] = -1  # leave out the right answers
+    print(f"{classes[i]}: {recall[i]:.0%} right, most often taken for {classes[wrong.argmax()]}")
 # --8<-- [end:confusion-matrix]
 
 # --8<-- [start:confusion-figure]
