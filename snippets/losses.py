@@ -122,6 +122,53 @@ print(torch.sigmoid(z))  # ...is the sigmoid of the difference of the two logits
 print(torch.allclose(torch.softmax(two + 5.0, dim=1), torch.softmax(two, dim=1)))  # shift: same
 # --8<-- [end:binary-two-ways]
 
+# --8<-- [start:class-weights]
+import torch
+from torch import nn
+
+# 90 samples of class 0 and 10 of class 1: always answering 0 would be 90% accurate
+y = torch.cat([torch.zeros(90, dtype=torch.long), torch.ones(10, dtype=torch.long)])
+counts = torch.bincount(y)
+weight = counts.max() / counts  # inverse frequency: a sample of the rare class weighs 9 times more
+print(counts, weight)
+
+torch.manual_seed(0)
+logits = torch.randn(100, 2)
+per_sample = nn.CrossEntropyLoss(reduction="none")(logits, y)  # one loss per sample
+w = weight[y]  # each sample's class weight
+plain = nn.CrossEntropyLoss()(logits, y)
+weighted = nn.CrossEntropyLoss(weight=weight)(logits, y)
+print(f"plain:    {plain:.4f} = mean of the per-sample losses {per_sample.mean():.4f}")
+print(f"weighted: {weighted:.4f} = sum(w * loss) / sum(w) {(w * per_sample).sum() / w.sum():.4f}")
+print(f"          not mean(w * loss) {(w * per_sample).mean():.4f}")
+# --8<-- [end:class-weights]
+
+# --8<-- [start:pos-weight]
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+z = logits[:, 1] - logits[:, 0]  # the same samples, one logit each (see "One output or two")
+target = y.float()
+pos_weight = torch.tensor([90 / 10])  # negatives / positives
+balanced = nn.BCEWithLogitsLoss(pos_weight=pos_weight)(z, target)
+terms = pos_weight * target * F.logsigmoid(z) + (1 - target) * F.logsigmoid(-z)
+print(f"{balanced:.4f} = -mean(terms) {-terms.mean():.4f}")  # a mean over all 100 samples
+# --8<-- [end:pos-weight]
+
+# --8<-- [start:weighted-sampler]
+import torch
+from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
+
+sample_weights = weight[y]  # the probability of drawing a sample is proportional to it
+sampler = WeightedRandomSampler(
+    sample_weights, num_samples=len(y), generator=torch.Generator().manual_seed(0)
+)
+loader = DataLoader(TensorDataset(logits, y), batch_size=100, sampler=sampler)  # no shuffle=
+_, drawn = next(iter(loader))
+print(torch.bincount(drawn))  # about 50 of each: the 10 rare samples, drawn again and again
+# --8<-- [end:weighted-sampler]
+
 # --8<-- [start:by-hand]
 import torch
 import torch.nn.functional as F

@@ -1,8 +1,10 @@
-"""What the Losses page claims: each equality holds, and the naive log-softmax overflows."""
+"""What the Losses page claims: each equality holds, class weights are normalised as the page
+says, and the naive log-softmax overflows."""
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import WeightedRandomSampler
 
 from snippets import losses
 
@@ -84,6 +86,41 @@ def test_two_outputs_with_cross_entropy_equal_one_output_with_bce():
     two = torch.stack([torch.zeros_like(z), z], dim=1)
     assert close(F.cross_entropy(two, y), F.binary_cross_entropy_with_logits(z, y.float()))
     assert close(torch.softmax(two, dim=1)[:, 1], torch.sigmoid(z))
+
+
+def test_class_weights_divide_by_the_sum_of_the_weights_of_the_batch():
+    torch.manual_seed(1)
+    logits, y = torch.randn(7, 3), torch.tensor([0, 0, 0, 0, 1, 1, 2])
+    weight = torch.tensor([1.0, 2.0, 6.0])
+    per_sample = F.cross_entropy(logits, y, reduction="none")
+    w = weight[y]
+    weighted = F.cross_entropy(logits, y, weight=weight)
+    assert close(weighted, (w * per_sample).sum() / w.sum())
+    assert not close(weighted, (w * per_sample).mean(), atol=1e-3)
+    assert close(F.cross_entropy(logits, y, weight=torch.full((3,), 5.0)), per_sample.mean())
+    # the page's: a weight of 9 for the class with 10 of the 100 samples
+    assert losses.weight.tolist() == [1.0, 9.0]
+    assert close(losses.weighted, (losses.w * losses.per_sample).sum() / 180)
+
+
+def test_pos_weight_scales_the_positive_samples_and_keeps_the_mean_over_all():
+    z = torch.tensor([-2.0, 0.5, 1.0, 3.0])
+    target = torch.tensor([0.0, 1.0, 0.0, 1.0])
+    plain = F.binary_cross_entropy_with_logits(z, target, reduction="none")
+    weighted = F.binary_cross_entropy_with_logits(z, target, pos_weight=torch.tensor([4.0]))
+    assert close(weighted, (plain * torch.tensor([1.0, 4.0, 1.0, 4.0])).mean())
+    # the page's: BCE with pos_weight 9 is mean(w * loss) of the weighted cross entropy
+    assert close(losses.balanced, (losses.w * losses.per_sample).mean(), atol=1e-5)
+
+
+def test_the_weighted_sampler_draws_the_classes_about_equally():
+    sampler = WeightedRandomSampler(
+        losses.sample_weights, num_samples=20_000, generator=torch.Generator().manual_seed(0)
+    )
+    rare = (losses.y[list(sampler)] == 1).float().mean().item()
+    assert abs(rare - 0.5) < 0.02  # 10 samples of weight 9 against 90 of weight 1
+    assert abs(losses.drawn.float().mean().item() - 0.5) < 0.15  # the page's 100 draws
+    assert len(losses.drawn) == 100
 
 
 def test_bce_with_logits_is_log_2_at_a_logit_of_zero_and_about_the_distance_when_wrong():
