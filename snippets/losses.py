@@ -161,9 +161,8 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 sample_weights = weight[y]  # the probability of drawing a sample is proportional to it
-sampler = WeightedRandomSampler(
-    sample_weights, num_samples=len(y), generator=torch.Generator().manual_seed(0)
-)
+seeded = torch.Generator().manual_seed(0)  # the same draws at every run
+sampler = WeightedRandomSampler(sample_weights, num_samples=len(y), generator=seeded)
 loader = DataLoader(TensorDataset(logits, y), batch_size=100, sampler=sampler)  # no shuffle=
 _, drawn = next(iter(loader))
 print(torch.bincount(drawn))  # about 50 of each: the 10 rare samples, drawn again and again
