@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.distributed as dist
@@ -20,7 +19,6 @@ from snippets import distributed
 from tools.paths import DOCS, SNIPPETS
 from tools.sections import sections
 
-plt.close("all")  # the module's figure: the page shows it; the tests read its data
 MODULE = SNIPPETS / "distributed.py"
 PAGE = DOCS / "distributed.md"
 TOLERANCE = 1e-6  # float32: the two ranks sum their half-batch gradients in another order

@@ -1,8 +1,6 @@
 """Behaviour of snippets/optimization.py: what each example is for, not just that it runs."""
 
-import contextlib
 import importlib
-import io
 import itertools
 import math
 
@@ -15,10 +13,7 @@ OPTIMIZERS = ["SGD", "SGD, momentum 0.9", "Adam", "AdamW"]  # the page's, in its
 
 @pytest.fixture(scope="module")
 def opt():
-    """The module, imported quietly (see tests/topics/conftest.py); the tests read the data of
-    the figures it drew, which the autouse fixture of tests/conftest.py closes."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        return importlib.import_module("snippets.optimization")
+    return importlib.import_module("snippets.optimization")  # see tests/topics/conftest.py
 
 
 def test_gradient_descent_by_hand_recovers_the_true_parameters(opt):
