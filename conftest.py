@@ -51,9 +51,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    sybil_pages.update_outputs = config.getoption("--update-outputs")
     device = config.getoption("--device")
-    sybil_pages.same_decimals = device == "cpu"
     if device == "cpu":
         # Hide any GPU before torch initialises CUDA: the CPU run is a CPU run everywhere.
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
@@ -63,6 +61,7 @@ def pytest_configure(config):
         import torch
 
         if device == "cuda" and not torch.cuda.is_available():
+            # Raised before anything below is set: the failed run changes nothing.
             raise pytest.UsageError(
                 "--device cuda was given but torch.cuda.is_available() is False on this "
                 "machine: run it on a GPU runner, or drop --device cuda to test on the CPU."
@@ -71,6 +70,8 @@ def pytest_configure(config):
         # runner than with threads that spin waiting for each other (measured on
         # first-model.md).
         torch.set_num_threads(1)
+    sybil_pages.update_outputs = config.getoption("--update-outputs")
+    sybil_pages.same_decimals = device == "cpu"
     os.chdir(ROOT)  # pages use paths relative to the repository root, as `root="data"`
     block()
     if hasattr(config, "workerinput"):
