@@ -3,9 +3,10 @@
 A page shows a figure its code draws as `![alt text](figures/<page>-<n>.png)`, n counting
 from 1 down the page. A block that leaves matplotlib figures open has them saved (the test run
 and the build both run the pages) into `.cache/figures/<page>-<key>/`, where the key hashes the
-page, every snippet file it includes, this module (which saves them) and the torch version:
-the build publishes a figure only from the folder of the code it builds, so no figure of an
-older commit is ever published.
+page, every snippet file it includes, this module (which saves them) and the torch and
+matplotlib versions: the build publishes a figure only from the folder of the code it builds,
+so no figure of an older commit is ever published, and a figure already in that folder is not
+encoded again.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ def folder(page: Path) -> Path:
     for name in sorted(included):
         digest.update(name.encode() + (ROOT / name).read_bytes())
     digest.update(Path(__file__).read_bytes())
+    import matplotlib
     import torch  # here, not at the top: pytest-xdist's controller imports this module
 
-    digest.update(torch.__version__.encode())
+    digest.update(f"torch {torch.__version__} matplotlib {matplotlib.__version__}".encode())
     return FIGURES / f"{page.stem}-{digest.hexdigest()[:16]}"
 
 
@@ -43,7 +45,9 @@ def linked(page: Path) -> list[str]:
 
 
 def save(page: Path, namespace: dict) -> None:
-    """Save the figures a block left open, numbered down the page, and close them."""
+    """Save the figures a block left open, numbered down the page, and close them. A figure
+    the folder holds already was drawn by this same code (the folder's key): it is kept, and
+    the run saves the 0.2 s of encoding it again."""
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is None or not pyplot.get_fignums():
         return
@@ -53,9 +57,12 @@ def save(page: Path, namespace: dict) -> None:
         count = namespace[COUNT] = namespace.get(COUNT, 0) + 1
         figure = pyplot.figure(number)
         path = target / f"{page.stem}-{count}.png"
-        figure.savefig(path, dpi=80, bbox_inches="tight")
+        if not path.is_file():
+            partial = path.with_suffix(".partial.png")
+            figure.savefig(partial, dpi=80, bbox_inches="tight")
+            opaque(partial)
+            partial.replace(path)  # a run stopped halfway leaves no figure under its name
         pyplot.close(figure)
-        opaque(path)
 
 
 def opaque(path: Path) -> None:

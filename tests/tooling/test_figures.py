@@ -48,3 +48,31 @@ def test_a_figure_with_transparent_pixels_keeps_its_alpha_channel(drawn):
     with Image.open(figures.folder(page) / "page-1.png") as image:
         assert image.mode == "RGBA"
         assert image.getchannel("A").getextrema()[0] < 255
+
+
+def test_a_figure_the_folder_holds_already_is_kept_and_the_next_one_is_numbered_on(drawn):
+    page, plt = drawn
+    plt.subplots(figsize=(2, 1.5))[1].plot([0, 1], [0, 1])
+    figures.save(page, {})
+    first = figures.folder(page) / "page-1.png"
+    before = first.read_bytes()
+    namespace = {}
+    plt.subplots(figsize=(3, 2))[1].plot([0, 1], [1, 0])  # the same page run again...
+    plt.subplots(figsize=(2, 1.5))[1].plot([0, 1], [0, 0])  # ...and a figure it had not drawn
+    figures.save(page, namespace)
+    assert first.read_bytes() == before  # same key, same code: not encoded again
+    assert (figures.folder(page) / "page-2.png").is_file()
+    assert namespace[figures.COUNT] == 2
+    assert not plt.get_fignums()
+    assert sorted(p.name for p in figures.folder(page).iterdir()) == ["page-1.png", "page-2.png"]
+
+
+def test_the_key_changes_with_the_page_and_the_matplotlib_version(drawn, monkeypatch):
+    page, _ = drawn
+    key = figures.folder(page)
+    with monkeypatch.context() as patched:
+        patched.setattr(matplotlib, "__version__", "0.0")
+        assert figures.folder(page) != key
+    assert figures.folder(page) == key
+    page.write_text("# A page, edited\n")
+    assert figures.folder(page) != key
