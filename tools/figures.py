@@ -46,8 +46,8 @@ def linked(page: Path) -> list[str]:
 
 def save(page: Path, namespace: dict) -> None:
     """Save the figures a block left open, numbered down the page, and close them. A figure
-    the folder holds already was drawn by this same code (the folder's key): it is kept, and
-    the run saves the 0.2 s of encoding it again."""
+    the folder holds already was drawn by this same code (the folder's key): it is kept
+    rather than encoded again (about 0.2 s a figure)."""
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is None or not pyplot.get_fignums():
         return
