@@ -73,11 +73,6 @@ def message_of(call):
     raise AssertionError("no exception was raised")
 
 
-def run_source(source, namespace=None):
-    """What running pasted code in a fresh namespace raises, as the page prints it."""
-    return message_of(lambda: exec(compile(source, "<pasted>", "exec"), namespace or {}))
-
-
 class SmallCNN(nn.Module):
     def __init__(self):
         super().__init__()
